@@ -2,6 +2,7 @@
 
 #include "reactor/log.h"
 
+#include <errno.h>
 #include <signal.h>
 
 static void begin_stop(struct loop *loop);
@@ -58,6 +59,12 @@ static void begin_stop(struct loop *loop)
 int loop_init(struct loop *loop, uint64_t stop_deadline_ms)
 {
     *loop = (struct loop){ .stop_deadline_ms = stop_deadline_ms };
+    /* A peer that closes its socket while we write to it (a client killed
+     * mid-response, a scraper that gave up) must cost that connection an
+     * EPIPE, never the process: libuv writes with plain write(2). */
+    struct sigaction ignore = { .sa_handler = SIG_IGN };
+    sigemptyset(&ignore.sa_mask);
+    if (sigaction(SIGPIPE, &ignore, NULL) != 0) return uv_translate_sys_error(errno);
     int rc = uv_loop_init(&loop->uv);
     if (rc != 0) return rc;
     uv_signal_init(&loop->uv, &loop->sigterm);

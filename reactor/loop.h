@@ -13,6 +13,10 @@
  * still open itself and loop_run returns 1, so the process always exits in
  * bounded time.
  *
+ * loop_init also sets SIGPIPE to be ignored for the whole process: a peer
+ * that closes its socket mid-write costs that connection an EPIPE, never the
+ * process.
+ *
  * The caller owns `struct loop` (embed it or allocate it) and must call
  * loop_close after loop_run returns. Hooks are stored by value; their `data`
  * stays the caller's.

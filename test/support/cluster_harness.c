@@ -602,6 +602,11 @@ static void dump_tail(const char *title, const struct child *child, int lines)
 
 void harness_dump_logs(struct harness *h, int lines)
 {
+    int code = 0;
+    if (h->sim_running && !harness_sim_running(h, &code)) {
+        if (code > 128) fprintf(stdout, "  kubesim had ended: killed by signal %d\n", code - 128);
+        else fprintf(stdout, "  kubesim had ended: exit code %d\n", code);
+    }
     if (h->sim.output_path[0]) dump_tail("kubesim", &h->sim, lines);
     for (size_t i = 0; i < h->operator_count; i++)
         if (h->operators[i].started) dump_tail(h->operators[i].identity, &h->operators[i].child, lines);

@@ -1,7 +1,9 @@
 #include "reactor/loop.h"
 #include "test/support/test.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* A component with a timer that ticks forever until stopped, and whose stop
@@ -149,6 +151,29 @@ static void loop_rejects_too_many_hooks(void)
     CHECK_INT(loop_close(&loop), 0);
 }
 
+/* A write to a socket whose peer is gone (a client killed mid-response)
+ * fails with EPIPE instead of killing the process with SIGPIPE. Without the
+ * loop's disposition this test process would die here. */
+static void loop_process_survives_write_to_closed_peer(void)
+{
+    signal(SIGPIPE, SIG_DFL);
+    struct loop loop;
+    REQUIRE(loop_init(&loop, 100) == 0);
+    struct sigaction current;
+    CHECK_INT(sigaction(SIGPIPE, NULL, &current), 0);
+    CHECK(current.sa_handler == SIG_IGN);
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    close(pair[1]);
+    errno = 0;
+    ssize_t written = write(pair[0], "x", 1);
+    CHECK_INT((int)written, -1);
+    CHECK_INT(errno, EPIPE);
+    close(pair[0]);
+    CHECK_INT(loop_run(&loop), 0);
+    CHECK_INT(loop_close(&loop), 0);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
@@ -156,6 +181,7 @@ int main(int argc, char **argv)
         TEST_CASE(loop_deadline_forces_close),
         TEST_CASE(loop_without_components_returns_when_idle),
         TEST_CASE(loop_rejects_too_many_hooks),
+        TEST_CASE(loop_process_survives_write_to_closed_peer),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
