@@ -194,5 +194,8 @@ pub fn build(b: *std.Build) void {
         bench_step.dependOn(&run.step);
         const one = b.step(b.fmt("{s}", .{name}), b.fmt("Run the benchmark {s}", .{name}));
         one.dependOn(&run.step);
+        // The issues spell them bench-watch, bench-sim, ...: both names work.
+        const dashed = b.step(b.fmt("bench-{s}", .{name["bench_".len..]}), b.fmt("Same as {s}", .{name}));
+        dashed.dependOn(&run.step);
     }
 }

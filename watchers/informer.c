@@ -797,8 +797,8 @@ static bool page_request(struct informer *informer, struct list_page *page)
         .on_end = on_page_end,
         .data = page,
     };
-    page->request = kube_client_watch(informer->client, buffer_string(&path),
-                                      informer->resource->plural, &callbacks, PAGE_IDLE_MS);
+    page->request = kube_client_stream(informer->client, buffer_string(&path), "list",
+                                       informer->resource->plural, &callbacks, PAGE_IDLE_MS);
     buffer_free(&path);
     return page->request != NULL;
 }

@@ -841,9 +841,17 @@ struct kube_request *kube_client_watch(struct kube_client *client, const char *p
                                        const struct kube_watch_callbacks *callbacks,
                                        uint64_t idle_timeout_ms)
 {
-    if (callbacks == NULL || callbacks->on_data == NULL || callbacks->on_end == NULL)
+    return kube_client_stream(client, path, "watch", resource, callbacks, idle_timeout_ms);
+}
+
+struct kube_request *kube_client_stream(struct kube_client *client, const char *path,
+                                        const char *verb, const char *resource,
+                                        const struct kube_watch_callbacks *callbacks,
+                                        uint64_t idle_timeout_ms)
+{
+    if (callbacks == NULL || callbacks->on_data == NULL || callbacks->on_end == NULL || verb == NULL)
         return NULL;
-    struct kube_request *request = request_new(client, HTTP_CLIENT_GET, path, "watch", resource);
+    struct kube_request *request = request_new(client, HTTP_CLIENT_GET, path, verb, resource);
     if (request == NULL)
         return NULL;
     request->watch = true;

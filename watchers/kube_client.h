@@ -259,5 +259,12 @@ struct kube_request *kube_client_watch(struct kube_client *client, const char *p
                                        const char *resource,
                                        const struct kube_watch_callbacks *callbacks,
                                        uint64_t idle_timeout_ms);
+/* The same for any streamed GET whose body the caller reads as it arrives
+ * (the informer's list pages): `verb` labels its metrics ("list"). Not
+ * retried here either: the caller decides what a broken stream means. */
+struct kube_request *kube_client_stream(struct kube_client *client, const char *path,
+                                        const char *verb, const char *resource,
+                                        const struct kube_watch_callbacks *callbacks,
+                                        uint64_t idle_timeout_ms);
 
 #endif

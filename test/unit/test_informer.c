@@ -9,6 +9,7 @@
 #include "test/sim/api_server.h"
 #include "test/sim/selector.h"
 #include "test/sim/store.h"
+#include "reactor/metrics.h"
 #include "test/support/test.h"
 #include "watchers/informer.h"
 
@@ -110,6 +111,7 @@ struct world {
     struct http_client *http;
     struct kube_connection connection;
     struct kube_client *client;
+    struct metrics_registry *metrics;
     struct string_pool pool;
     struct informer *informer;
     struct seen seen;
@@ -146,10 +148,13 @@ static bool world_open(struct world *world)
     world->connection.server = strdup(server);
     world->connection.token = strdup("secret-token");
     world->connection.namespace = strdup("default");
+    world->metrics = metrics_registry_create();
+    if (world->metrics == NULL)
+        return false;
     struct kube_client_options options = {
         .loop = &world->loop, .http = world->http, .connection = &world->connection,
         .retry_base_ms = 20, .retry_max_ms = 200, .request_timeout_ms = 20000,
-        .qps = 1000, .burst = 1000,
+        .qps = 1000, .burst = 1000, .metrics = world->metrics,
     };
     return kube_client_new(&options, &world->client) == 0;
 }
@@ -225,6 +230,7 @@ static void world_close(struct world *world)
     uv_run(&world->loop, UV_RUN_DEFAULT);
     store_free(world->store);
     kube_connection_free(&world->connection);
+    metrics_registry_free(world->metrics);
     seen_free(&world->seen);
     CHECK_INT(string_pool_count(&world->pool), 0);
     string_pool_free(&world->pool);
@@ -579,6 +585,12 @@ static void label_selected_informer_sees_only_matching(void)
     CHECK(cache_get(cache, "default/pod-0") == NULL);
     CHECK_INT(cache_count(cache), 20);
     check_cache_equals_store(&world, true);
+    /* The list page is counted as a list (the watch is counted when it ends). */
+    struct buffer text = {0};
+    CHECK(metrics_render(world.metrics, &text));
+    CHECK(strstr(buffer_string(&text),
+                 "kube_client_requests_total{verb=\"list\",resource=\"pods\",code=\"200\"} 1\n") != NULL);
+    buffer_free(&text);
     world_close(&world);
 }
 
