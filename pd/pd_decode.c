@@ -322,6 +322,30 @@ static cJSON *parse_json(struct ctx *c, const char *body, size_t length)
     return root;
 }
 
+/* Turns the parsed body `root` into `out`, which is zeroed on entry. On
+ * failure it returns false with the error set through `c` and leaves `out`
+ * released and zeroed, as every public decoder promises. */
+typedef bool document_converter(struct ctx *c, const cJSON *root, void *out);
+
+/* The frame every public decoder shares: clears the error (or, when `error`
+ * is NULL, a scratch one nobody reads), zeroes the `size` bytes of `out`,
+ * parses `body` and hands the tree to `convert`. Messages start with `what`
+ * ("members: invalid JSON ..."). */
+static bool decode_document(const char *body, size_t length, const char *what, void *out,
+                            size_t size, document_converter *convert, struct pd_error *error)
+{
+    struct pd_error scratch;
+    struct ctx c;
+    ctx_init(&c, error != NULL ? error : &scratch, what);
+    memset(out, 0, size);
+    cJSON *root = parse_json(&c, body, length);
+    if (root == NULL)
+        return false;
+    bool ok = convert(&c, root, out);
+    cJSON_Delete(root);
+    return ok;
+}
+
 static const cJSON *field(const cJSON *object, const char *name)
 {
     return cJSON_GetObjectItemCaseSensitive(object, name);
@@ -608,38 +632,34 @@ static bool members_from_json(struct ctx *c, const cJSON *root, struct pd_member
            optional_member(c, root, "etcd_leader", &out->has_etcd_leader, &out->etcd_leader);
 }
 
+/* A document_converter for struct pd_members. */
+static bool members_document(struct ctx *c, const cJSON *root, void *out)
+{
+    if (members_from_json(c, root, out))
+        return true;
+    pd_members_free(out);
+    return false;
+}
+
 bool pd_decode_members(const char *body, size_t length, struct pd_members *out,
                        struct pd_error *error)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "members");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
-    bool ok = members_from_json(&c, root, out);
-    cJSON_Delete(root);
-    if (!ok)
-        pd_members_free(out);
-    return ok;
+    return decode_document(body, length, "members", out, sizeof *out, members_document, error);
+}
+
+/* A document_converter for one struct pd_member. */
+static bool member_document(struct ctx *c, const cJSON *root, void *out)
+{
+    if (member_from_json(c, root, out))
+        return true;
+    pd_member_free(out);
+    return false;
 }
 
 bool pd_decode_member(const char *body, size_t length, struct pd_member *out,
                       struct pd_error *error)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "leader");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
-    bool ok = member_from_json(&c, root, out);
-    cJSON_Delete(root);
-    if (!ok)
-        pd_member_free(out);
-    return ok;
+    return decode_document(body, length, "leader", out, sizeof *out, member_document, error);
 }
 
 static bool health_entry_from_json(struct ctx *c, const cJSON *object, struct pd_health_entry *entry)
@@ -663,40 +683,39 @@ static bool health_entry_from_json(struct ctx *c, const cJSON *object, struct pd
     return true;
 }
 
-bool pd_decode_health(const char *body, size_t length, struct pd_health *out,
-                      struct pd_error *error)
+/* A document_converter for struct pd_health: an array of entries. */
+static bool health_document(struct ctx *c, const cJSON *root, void *out)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "health");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
+    struct pd_health *health = out;
     bool ok = true;
     if (!cJSON_IsArray(root)) {
-        ok = fail(&c, "expected an array");
+        ok = fail(c, "expected an array");
     } else {
         size_t n = (size_t)cJSON_GetArraySize(root);
-        if (n > 0 && (out->entries = calloc(n, sizeof *out->entries)) == NULL)
-            ok = fail(&c, "out of memory");
+        if (n > 0 && (health->entries = calloc(n, sizeof *health->entries)) == NULL)
+            ok = fail(c, "out of memory");
         size_t i = 0;
         const cJSON *element;
         cJSON_ArrayForEach(element, root)
         {
             if (!ok)
                 break;
-            out->count = i + 1;
-            size_t old = path_push(&c, "[%zu]", i);
-            ok = health_entry_from_json(&c, element, &out->entries[i]);
-            path_pop(&c, old);
+            health->count = i + 1;
+            size_t old = path_push(c, "[%zu]", i);
+            ok = health_entry_from_json(c, element, &health->entries[i]);
+            path_pop(c, old);
             i++;
         }
     }
-    cJSON_Delete(root);
     if (!ok)
-        pd_health_free(out);
+        pd_health_free(health);
     return ok;
+}
+
+bool pd_decode_health(const char *body, size_t length, struct pd_health *out,
+                      struct pd_error *error)
+{
+    return decode_document(body, length, "health", out, sizeof *out, health_document, error);
 }
 
 /* --- stores ----------------------------------------------------------------- */
@@ -864,26 +883,20 @@ static bool store_info_from_json(struct ctx *c, const cJSON *object, struct pd_s
     return ok;
 }
 
-bool pd_decode_stores(const char *body, size_t length, struct pd_stores *out,
-                      struct pd_error *error)
+/* A document_converter for struct pd_stores: {"stores": [StoreInfo...]}. */
+static bool stores_document(struct ctx *c, const cJSON *root, void *out)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "stores");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
+    struct pd_stores *stores = out;
     bool ok = true;
     const cJSON *list = cJSON_IsObject(root) ? field(root, "stores") : NULL;
     if (!cJSON_IsObject(root)) {
-        ok = fail(&c, "expected an object");
+        ok = fail(c, "expected an object");
     } else if (!absent(list) && !cJSON_IsArray(list)) {
-        ok = fail_field(&c, "stores", "expected an array");
+        ok = fail_field(c, "stores", "expected an array");
     } else if (!absent(list)) {
         size_t n = (size_t)cJSON_GetArraySize(list);
-        if (n > 0 && (out->stores = calloc(n, sizeof *out->stores)) == NULL)
-            ok = fail(&c, "out of memory");
+        if (n > 0 && (stores->stores = calloc(n, sizeof *stores->stores)) == NULL)
+            ok = fail(c, "out of memory");
         size_t i = 0;
         const cJSON *element;
         cJSON_ArrayForEach(element, list)
@@ -891,36 +904,39 @@ bool pd_decode_stores(const char *body, size_t length, struct pd_stores *out,
             if (!ok)
                 break;
             bool skipped = false;
-            size_t old = path_push(&c, ".stores[%zu]", i);
-            out->count++;
-            ok = store_info_from_json(&c, element, &out->stores[out->count - 1], &skipped);
-            path_pop(&c, old);
+            size_t old = path_push(c, ".stores[%zu]", i);
+            stores->count++;
+            ok = store_info_from_json(c, element, &stores->stores[stores->count - 1], &skipped);
+            path_pop(c, old);
             if (ok && skipped)
-                out->count--;
+                stores->count--;
             i++;
         }
     }
-    cJSON_Delete(root);
     if (!ok)
-        pd_stores_free(out);
+        pd_stores_free(stores);
     return ok;
+}
+
+bool pd_decode_stores(const char *body, size_t length, struct pd_stores *out,
+                      struct pd_error *error)
+{
+    return decode_document(body, length, "stores", out, sizeof *out, stores_document, error);
+}
+
+/* A document_converter for one struct pd_store (a StoreInfo). */
+static bool store_document(struct ctx *c, const cJSON *root, void *out)
+{
+    if (store_info_from_json(c, root, out, NULL))
+        return true;
+    pd_store_free(out);
+    return false;
 }
 
 bool pd_decode_store(const char *body, size_t length, struct pd_store *out,
                      struct pd_error *error)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "store");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
-    bool ok = store_info_from_json(&c, root, out, NULL);
-    cJSON_Delete(root);
-    if (!ok)
-        pd_store_free(out);
-    return ok;
+    return decode_document(body, length, "store", out, sizeof *out, store_document, error);
 }
 
 /* --- schedulers ------------------------------------------------------------- */
@@ -940,26 +956,20 @@ static int compare_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-bool pd_decode_schedulers(const char *body, size_t length, struct pd_schedulers *out,
-                          struct pd_error *error)
+/* A document_converter for struct pd_schedulers: an array of names. */
+static bool schedulers_document(struct ctx *c, const cJSON *root, void *out)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "schedulers");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
+    struct pd_schedulers *schedulers = out;
     bool ok = true;
     if (cJSON_IsNull(root)) {
         /* An empty Go slice may marshal as null. */
     } else if (!cJSON_IsArray(root)) {
-        ok = fail(&c, "expected an array of names");
+        ok = fail(c, "expected an array of names");
     } else {
         size_t n = (size_t)cJSON_GetArraySize(root);
-        if (n > 0 && ((out->names = calloc(n, sizeof *out->names)) == NULL ||
-                      (out->evict_leader_store_ids = calloc(n, sizeof(uint64_t))) == NULL))
-            ok = fail(&c, "out of memory");
+        if (n > 0 && ((schedulers->names = calloc(n, sizeof *schedulers->names)) == NULL ||
+                      (schedulers->evict_leader_store_ids = calloc(n, sizeof(uint64_t))) == NULL))
+            ok = fail(c, "out of memory");
         size_t i = 0;
         const cJSON *element;
         cJSON_ArrayForEach(element, root)
@@ -967,58 +977,65 @@ bool pd_decode_schedulers(const char *body, size_t length, struct pd_schedulers 
             if (!ok)
                 break;
             if (!cJSON_IsString(element)) {
-                size_t old = path_push(&c, "[%zu]", i);
-                ok = fail(&c, "expected a string");
-                path_pop(&c, old);
+                size_t old = path_push(c, "[%zu]", i);
+                ok = fail(c, "expected a string");
+                path_pop(c, old);
                 break;
             }
             const char *name = element->valuestring;
-            if ((out->names[i] = strdup(name)) == NULL) {
-                ok = fail(&c, "out of memory");
+            if ((schedulers->names[i] = strdup(name)) == NULL) {
+                ok = fail(c, "out of memory");
                 break;
             }
-            out->count = ++i;
+            schedulers->count = ++i;
             if (strcmp(name, EVICT_LEADER_NAME) == 0) {
-                out->evict_leader_bare = true;
+                schedulers->evict_leader_bare = true;
             } else if (strncmp(name, EVICT_LEADER_NAME "-", sizeof EVICT_LEADER_NAME) == 0) {
                 uint64_t id = 0;
                 /* Other suffixes are not ours to interpret: ignored. */
                 if (parse_u64_text(name + sizeof EVICT_LEADER_NAME, &id))
-                    out->evict_leader_store_ids[out->evict_leader_count++] = id;
+                    schedulers->evict_leader_store_ids[schedulers->evict_leader_count++] = id;
             }
         }
-        if (ok && out->evict_leader_count > 1)
-            qsort(out->evict_leader_store_ids, out->evict_leader_count, sizeof(uint64_t),
-                  compare_u64);
+        if (ok && schedulers->evict_leader_count > 1)
+            qsort(schedulers->evict_leader_store_ids, schedulers->evict_leader_count,
+                  sizeof(uint64_t), compare_u64);
     }
-    cJSON_Delete(root);
     if (!ok)
-        pd_schedulers_free(out);
+        pd_schedulers_free(schedulers);
     return ok;
 }
 
-bool pd_decode_evict_leader_list(const char *body, size_t length, uint64_t **ids,
-                                 size_t *count, struct pd_error *error)
+bool pd_decode_schedulers(const char *body, size_t length, struct pd_schedulers *out,
+                          struct pd_error *error)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "evict-leader list");
-    *ids = NULL;
-    *count = 0;
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
+    return decode_document(body, length, "schedulers", out, sizeof *out, schedulers_document,
+                           error);
+}
+
+/* The output of the evict-leader list: store ids sorted ascending (malloc'd,
+ * NULL when none) and how many. */
+struct store_id_list {
+    uint64_t *ids;
+    size_t count;
+};
+
+/* A document_converter for struct store_id_list: the keys of
+ * {"store-id-ranges": {"<id>": ...}}. */
+static bool evict_leader_list_document(struct ctx *c, const cJSON *root, void *out)
+{
+    struct store_id_list *result = out;
     bool ok = true;
     const cJSON *ranges = cJSON_IsObject(root) ? field(root, "store-id-ranges") : NULL;
     if (!cJSON_IsObject(root)) {
-        ok = fail(&c, "expected an object");
+        ok = fail(c, "expected an object");
     } else if (!absent(ranges) && !cJSON_IsObject(ranges)) {
-        ok = fail_field(&c, "store-id-ranges", "expected an object");
+        ok = fail_field(c, "store-id-ranges", "expected an object");
     } else if (!absent(ranges)) {
         size_t n = (size_t)cJSON_GetArraySize(ranges);
         uint64_t *list = n > 0 ? calloc(n, sizeof *list) : NULL;
         if (n > 0 && list == NULL)
-            ok = fail(&c, "out of memory");
+            ok = fail(c, "out of memory");
         size_t i = 0;
         const cJSON *element;
         cJSON_ArrayForEach(element, ranges)
@@ -1026,7 +1043,7 @@ bool pd_decode_evict_leader_list(const char *body, size_t length, uint64_t **ids
             if (!ok)
                 break;
             if (element->string == NULL || !parse_u64_text(element->string, &list[i])) {
-                ok = fail_field(&c, "store-id-ranges", "key is not a store id");
+                ok = fail_field(c, "store-id-ranges", "key is not a store id");
                 break;
             }
             i++;
@@ -1034,13 +1051,23 @@ bool pd_decode_evict_leader_list(const char *body, size_t length, uint64_t **ids
         if (ok) {
             if (i > 1)
                 qsort(list, i, sizeof *list, compare_u64);
-            *ids = list;
-            *count = i;
+            result->ids = list;
+            result->count = i;
         } else {
             free(list);
         }
     }
-    cJSON_Delete(root);
+    return ok;
+}
+
+bool pd_decode_evict_leader_list(const char *body, size_t length, uint64_t **ids,
+                                 size_t *count, struct pd_error *error)
+{
+    struct store_id_list list;
+    bool ok = decode_document(body, length, "evict-leader list", &list, sizeof list,
+                              evict_leader_list_document, error);
+    *ids = list.ids;
+    *count = list.count;
     return ok;
 }
 
@@ -1188,40 +1215,37 @@ static bool config_from_json(struct ctx *c, const cJSON *root, struct pd_config 
     return ok;
 }
 
+/* A document_converter for struct pd_config. */
+static bool config_document(struct ctx *c, const cJSON *root, void *out)
+{
+    if (config_from_json(c, root, out))
+        return true;
+    pd_config_free(out);
+    return false;
+}
+
 bool pd_decode_config(const char *body, size_t length, struct pd_config *out,
                       struct pd_error *error)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "config");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
-    bool ok = config_from_json(&c, root, out);
-    cJSON_Delete(root);
+    return decode_document(body, length, "config", out, sizeof *out, config_document, error);
+}
+
+/* A document_converter for struct pd_cluster (it owns nothing to free). */
+static bool cluster_document(struct ctx *c, const cJSON *root, void *out)
+{
+    struct pd_cluster *cluster = out;
+    bool ok = cJSON_IsObject(root) ? (read_u64(c, root, "id", true, &cluster->id) &&
+                                      read_u64(c, root, "max_peer_count", false, &cluster->max_peer_count))
+                                   : fail(c, "expected an object");
     if (!ok)
-        pd_config_free(out);
+        memset(cluster, 0, sizeof *cluster);
     return ok;
 }
 
 bool pd_decode_cluster(const char *body, size_t length, struct pd_cluster *out,
                        struct pd_error *error)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "cluster");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
-    bool ok = cJSON_IsObject(root) ? (read_u64(&c, root, "id", true, &out->id) &&
-                                      read_u64(&c, root, "max_peer_count", false, &out->max_peer_count))
-                                   : fail(&c, "expected an object");
-    cJSON_Delete(root);
-    if (!ok)
-        memset(out, 0, sizeof *out);
-    return ok;
+    return decode_document(body, length, "cluster", out, sizeof *out, cluster_document, error);
 }
 
 /* --- TiDB status ------------------------------------------------------------ */
@@ -1233,22 +1257,22 @@ void tidb_status_free(struct tidb_status *status)
     memset(status, 0, sizeof *status);
 }
 
+/* A document_converter for struct tidb_status. */
+static bool tidb_status_document(struct ctx *c, const cJSON *root, void *out)
+{
+    struct tidb_status *status = out;
+    bool ok = cJSON_IsObject(root) ? (read_u64(c, root, "connections", true, &status->connections) &&
+                                      read_string(c, root, "version", true, &status->version) &&
+                                      read_string(c, root, "git_hash", false, &status->git_hash))
+                                   : fail(c, "expected an object");
+    if (!ok)
+        tidb_status_free(status);
+    return ok;
+}
+
 bool tidb_decode_status(const char *body, size_t length, struct tidb_status *out,
                         struct pd_error *error)
 {
-    struct pd_error scratch;
-    struct ctx c;
-    ctx_init(&c, error != NULL ? error : &scratch, "tidb status");
-    memset(out, 0, sizeof *out);
-    cJSON *root = parse_json(&c, body, length);
-    if (root == NULL)
-        return false;
-    bool ok = cJSON_IsObject(root) ? (read_u64(&c, root, "connections", true, &out->connections) &&
-                                      read_string(&c, root, "version", true, &out->version) &&
-                                      read_string(&c, root, "git_hash", false, &out->git_hash))
-                                   : fail(&c, "expected an object");
-    cJSON_Delete(root);
-    if (!ok)
-        tidb_status_free(out);
-    return ok;
+    return decode_document(body, length, "tidb status", out, sizeof *out, tidb_status_document,
+                           error);
 }
