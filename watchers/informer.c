@@ -1,5 +1,6 @@
 #include "watchers/informer.h"
 
+#include "reactor/json_arena.h"
 #include "reactor/log.h"
 #include "watchers/line_framer.h"
 #include "watchers/list_framer.h"
@@ -28,21 +29,6 @@ enum next_step {
 };
 
 struct list_page;
-
-/* An arena for parsing list items (see "a page's body"). */
-#define ARENA_CHUNK (64u << 10)
-
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t size;
-    size_t used;
-    max_align_t data[];
-};
-
-struct parse_arena {
-    struct arena_chunk *chunks;  /* newest first */
-    bool failed;                 /* an allocation failed during this parse */
-};
 
 struct informer {
     uv_loop_t *loop;
@@ -87,7 +73,7 @@ struct informer {
     struct object_meta **staged;  /* objects of the pages taken so far, in order */
     size_t staged_count;
     size_t staged_capacity;
-    struct parse_arena arena;     /* the tree of the item being decoded */
+    struct json_arena arena;      /* the tree of the item being decoded */
 
     /* Watching. */
     struct line_framer framer;
@@ -403,7 +389,6 @@ struct list_page {
  * limit for a buffered body). */
 #define MAX_PENDING (64u << 20)
 
-static void arena_free(struct parse_arena *arena);
 
 static struct list_page *page_new(struct informer *informer, const char *token)
 {
@@ -478,7 +463,7 @@ static void drop_staged(struct informer *informer)
     informer->page = informer->ahead = NULL;
     free(informer->list_rv);
     informer->list_rv = NULL;
-    arena_free(&informer->arena);
+    json_arena_free(&informer->arena);
 }
 
 /* Appends a completed page's objects to the staged ones (taking them). */
@@ -556,90 +541,18 @@ static bool replace_cache(struct informer *informer)
 
 /* --- a page's body --- */
 
-/*
- * Items are parsed into an arena: cJSON allocates each node and string
- * with malloc, and for a list that allocating and freeing costs about as
- * much as the parsing itself. While one item is parsed, cJSON's allocation
- * hooks (process-wide) point at a bump allocator, and they are put back
- * before anything else runs: nothing but cJSON_ParseWithLengthOpts runs in
- * between (the process is one thread, DESIGN.md). The tree is read-only to
- * its users (object_project takes it const; what it keeps it copies with
- * the default hooks) and is never cJSON_Delete'd: the next parse, or
- * arena_free, drops it.
- */
-
-static struct parse_arena *active_arena;
-
-static void *arena_allocate(size_t size)
-{
-    struct parse_arena *arena = active_arena;
-    size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-    struct arena_chunk *chunk = arena->chunks;
-    if (chunk == NULL || chunk->size - chunk->used < size) {
-        size_t bytes = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-        chunk = malloc(sizeof *chunk + bytes);
-        if (chunk == NULL) {
-            arena->failed = true;
-            return NULL;
-        }
-        chunk->size = bytes;
-        chunk->used = 0;
-        chunk->next = arena->chunks;
-        arena->chunks = chunk;
-    }
-    void *memory = (char *)chunk->data + chunk->used;
-    chunk->used += size;
-    return memory;
-}
-
-static void arena_deallocate(void *memory)
-{
-    (void)memory; /* everything goes at once, at the next parse */
-}
-
-/* Drops every tree parsed so far, keeping one chunk for the next. */
-static void arena_reset(struct parse_arena *arena)
-{
-    struct arena_chunk *kept = NULL, *chunk = arena->chunks;
-    while (chunk != NULL) {
-        struct arena_chunk *next = chunk->next;
-        if (kept == NULL && chunk->size == ARENA_CHUNK) {
-            kept = chunk;
-            kept->used = 0;
-            kept->next = NULL;
-        } else {
-            free(chunk);
-        }
-        chunk = next;
-    }
-    arena->chunks = kept;
-    arena->failed = false;
-}
-
-static void arena_free(struct parse_arena *arena)
-{
-    arena_reset(arena);
-    free(arena->chunks);
-    arena->chunks = NULL;
-}
-
 /* Parses exactly `length` bytes as one JSON value into the informer's
- * arena (dropping the previous tree); NULL when they are not one value, or
- * out of memory (*no_memory). */
+ * arena (dropping the previous tree: one item is decoded at a time, and
+ * object_project copies what it keeps); NULL when they are not one value,
+ * or out of memory (*no_memory). */
 static const cJSON *parse_exact(struct informer *informer, const char *text, size_t length,
                                 bool *no_memory)
 {
-    static cJSON_Hooks hooks = {.malloc_fn = arena_allocate, .free_fn = arena_deallocate};
-    struct parse_arena *arena = &informer->arena;
-    arena_reset(arena);
-    active_arena = arena;
-    cJSON_InitHooks(&hooks);
-    const char *end = NULL;
-    cJSON *value = cJSON_ParseWithLengthOpts(text, length, &end, false);
-    cJSON_InitHooks(NULL); /* malloc and free again */
-    active_arena = NULL;
-    *no_memory = arena->failed;
-    return value != NULL && end == text + length ? value : NULL;
+    json_arena_reset(&informer->arena);
+    struct json_arena_result result;
+    const cJSON *value = json_arena_parse(&informer->arena, text, length, &result);
+    *no_memory = result.status == JSON_ARENA_NO_MEMORY;
+    return value;
 }
 
 static void maybe_start_ahead(struct informer *informer);
@@ -1162,7 +1075,8 @@ static bool handle_event(struct informer *informer, const char *line, size_t len
 {
     struct watch_event event;
     char reason[160];
-    if (!watch_event_decode(line, length, &event, reason, sizeof reason)) {
+    json_arena_reset(&informer->arena);
+    if (!watch_event_decode(&informer->arena, line, length, &event, reason, sizeof reason)) {
         informer->stats.bad_events++;
         log_warn("bad watch event", "resource=%s error=\"%s\"", informer->resource->plural,
                  reason);
@@ -1213,7 +1127,6 @@ static bool handle_event(struct informer *informer, const char *line, size_t len
         break;
     }
     }
-    watch_event_free(&event);
     return go_on && informer->state != INFORMER_CLOSING;
 }
 

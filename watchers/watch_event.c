@@ -12,12 +12,6 @@ const char *watch_event_type_name(enum watch_event_type type)
     return "UNKNOWN";
 }
 
-void watch_event_free(struct watch_event *event)
-{
-    cJSON_Delete(event->root);
-    memset(event, 0, sizeof *event);
-}
-
 static const char *string_member(const cJSON *object, const char *name)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
@@ -28,17 +22,26 @@ static bool fail(struct watch_event *out, char *error, size_t error_size, const 
 {
     if (error_size > 0)
         snprintf(error, error_size, "%s", why);
-    watch_event_free(out);
+    memset(out, 0, sizeof *out);
     return false;
 }
 
-bool watch_event_decode(const char *line, size_t length, struct watch_event *out, char *error,
-                        size_t error_size)
+bool watch_event_decode(struct json_arena *arena, const char *line, size_t length,
+                        struct watch_event *out, char *error, size_t error_size)
 {
     memset(out, 0, sizeof *out);
-    out->root = cJSON_ParseWithLength(line, length);
-    if (out->root == NULL)
-        return fail(out, error, error_size, "event is not valid JSON");
+    struct json_arena_result result;
+    out->root = json_arena_parse(arena, line, length, &result);
+    if (out->root == NULL) {
+        if (result.status == JSON_ARENA_SYNTAX && error_size > 0) {
+            snprintf(error, error_size, "event is not valid JSON (at byte %zu)", result.error_offset);
+            memset(out, 0, sizeof *out);
+            return false;
+        }
+        return fail(out, error, error_size, result.status == JSON_ARENA_NO_MEMORY
+                                                ? "out of memory decoding the event"
+                                                : "event is not valid JSON");
+    }
     if (!cJSON_IsObject(out->root))
         return fail(out, error, error_size, "event is not a JSON object");
     const char *type = string_member(out->root, "type");

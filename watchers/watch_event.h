@@ -8,11 +8,14 @@
  * its code (410 for an expired resourceVersion), reason and message are
  * lifted out.
  *
- * Ownership: a decoded event owns its cJSON tree (watch_event_free); the
- * other pointers borrow from it.
+ * Ownership: the event's tree lives in the caller's json_arena (parsed
+ * there without a malloc per node); every pointer in the event borrows from
+ * it and is valid until the caller resets or frees that arena.
  */
 #ifndef WATCHERS_WATCH_EVENT_H
 #define WATCHERS_WATCH_EVENT_H
+
+#include "reactor/json_arena.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -28,19 +31,19 @@ enum watch_event_type {
 
 struct watch_event {
     enum watch_event_type type;
-    cJSON *root;                   /* owned */
-    cJSON *object;                 /* root's "object" */
+    const cJSON *root;             /* in the caller's arena */
+    const cJSON *object;           /* root's "object" */
     const char *resource_version;  /* object.metadata.resourceVersion; NULL for ERROR */
     int error_code;                /* ERROR: Status.code (0 if absent) */
     const char *error_reason;      /* ERROR: Status.reason or "" */
     const char *error_message;     /* ERROR: Status.message or "" */
 };
 
-/* False on garbage, with a one-line reason in `error` (NUL-terminated,
- * truncated to error_size); `out` is then left empty. */
-bool watch_event_decode(const char *line, size_t length, struct watch_event *out, char *error,
-                        size_t error_size);
-void watch_event_free(struct watch_event *event);
+/* Parses the line into `arena` (adding to what it holds). False on garbage,
+ * with a one-line reason in `error` (NUL-terminated, truncated to
+ * error_size); `out` is then left empty. */
+bool watch_event_decode(struct json_arena *arena, const char *line, size_t length,
+                        struct watch_event *out, char *error, size_t error_size);
 const char *watch_event_type_name(enum watch_event_type type);
 
 #endif

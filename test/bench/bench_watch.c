@@ -68,6 +68,7 @@
 #include <unistd.h>
 
 #define MAX_SIZES 8
+#define SYNC_ROUNDS 3        /* the floor and each informer sync: best of this many */
 #define PODS_PER_CLUSTER 10  /* 3 PD, 5 TiKV, 2 TiDB */
 #define NAMESPACES 20
 #define PODS_PER_NODE 25
@@ -1045,8 +1046,9 @@ struct figures {
     long http_version;
     double parse_seconds;
     /* Informer syncs. */
-    double sync_plain;
-    double sync_tls, sync_tls_cpu;
+    double sync_plain;                       /* best of SYNC_ROUNDS */
+    double sync_tls, sync_tls_cpu;           /* best of SYNC_ROUNDS, and that run's CPU */
+    double sync_tls_rounds[SYNC_ROUNDS];     /* every HTTPS run; the last one measured memory */
     uint64_t pages;
     double rss_before, rss_after, rss_trimmed, heap_delta;
     double projection_bytes, index_bytes, pool_bytes;
@@ -1106,6 +1108,38 @@ static void close_informer(struct client_side *side, struct informer *informer)
     bool closed = false;
     informer_close(informer, set_flag, &closed);
     run_until(&side->loop, flag_set, &closed, 10000);
+}
+
+/* One informer synced from nothing on `connection` with a fresh client, pool
+ * and cache, then closed: its wall time (0 when it did not sync), and its
+ * process CPU in *cpu. */
+static double time_one_sync(struct client_side *side, struct kube_connection *connection,
+                            struct informer_options options,
+                            const struct informer_handlers *handlers, double *cpu)
+{
+    struct string_pool pool;
+    struct kube_client *client = NULL;
+    struct informer *informer = NULL;
+    double seconds = 0;
+    string_pool_init(&pool);
+    options.pool = &pool;
+    if (new_client(side, connection, &client) == 0) {
+        options.client = client;
+        if (informer_new(&options, &informer) == 0 && informer_add_handlers(informer, handlers) == 0) {
+            double cpu_start = cpu_seconds();
+            uint64_t start = now_ns();
+            if (informer_start(informer) == 0 &&
+                run_until(&side->loop, informer_is_synced, informer, LOOP_TIMEOUT_MS)) {
+                seconds = seconds_since(start);
+                *cpu = cpu_seconds() - cpu_start;
+            }
+        }
+        if (informer) close_informer(side, informer);
+        close_client(side, client);
+    }
+    string_pool_free(&pool);
+    malloc_trim(0);
+    return seconds;
 }
 
 static int compare_u64(const void *a, const void *b)
@@ -1224,7 +1258,7 @@ static void measure_client(struct figures *figures, const struct peers *peers,
     figures->list_bytes = (double)fetch.length;
     figures->http_version = fetch.http_version;
     figures->parse_seconds = 1e9;
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < SYNC_ROUNDS; round++) {
         start = now_ns();
         cJSON *list = cJSON_ParseWithLength(fetch.body, fetch.length);
         double seconds = seconds_since(start);
@@ -1249,35 +1283,34 @@ static void measure_client(struct figures *figures, const struct peers *peers,
                  figures->node.count, figures->pods);
     }
 
-    /* 3. An informer over plain HTTP: time only. */
+    /* 3. Informers timed alone (a fresh client and cache each): plain HTTP
+     * three times, HTTPS twice; the measured HTTPS run below is the third,
+     * so both transports get the floor's best of 3. */
     struct string_pool pool;
     struct watch_state state = { .shared = shared };
     struct informer_handlers handlers = { on_add, on_update, on_delete, &state };
     struct kube_client *client = NULL;
     struct informer *informer = NULL;
-    string_pool_init(&pool);
     struct informer_options options = {
         .loop = &side.loop, .resource = &kube_resource_pods, .kind = &object_kind_pod,
-        .pool = &pool, .label_selector = SELECTOR,
+        .label_selector = SELECTOR,
     };
-    if (new_client(&side, &side.plain, &client) == 0) {
-        options.client = client;
-        if (informer_new(&options, &informer) == 0 &&
-            informer_add_handlers(informer, &handlers) == 0) {
-            start = now_ns();
-            if (informer_start(informer) == 0 &&
-                run_until(&side.loop, informer_is_synced, informer, LOOP_TIMEOUT_MS))
-                figures->sync_plain = seconds_since(start);
-            else
-                fail(figures, "the plain-HTTP informer did not sync");
-            close_informer(&side, informer);
-        }
-        close_client(&side, client);
+    for (int round = 0; round < SYNC_ROUNDS && !figures->failed; round++) {
+        double cpu = 0;
+        double seconds = time_one_sync(&side, &side.plain, options, &handlers, &cpu);
+        if (seconds <= 0) fail(figures, "the plain-HTTP informer did not sync");
+        else if (figures->sync_plain == 0 || seconds < figures->sync_plain) figures->sync_plain = seconds;
     }
-    string_pool_free(&pool);
-    informer = NULL;
-    client = NULL;
-    malloc_trim(0);
+    for (int round = 0; round < SYNC_ROUNDS - 1 && !figures->failed; round++) {
+        double cpu = 0;
+        double seconds = time_one_sync(&side, &side.tls, options, &handlers, &cpu);
+        if (seconds <= 0) fail(figures, "the HTTPS informer did not sync");
+        figures->sync_tls_rounds[round] = seconds;
+        if (figures->sync_tls == 0 || seconds < figures->sync_tls) {
+            figures->sync_tls = seconds;
+            figures->sync_tls_cpu = cpu;
+        }
+    }
     if (figures->failed) goto out;
 
     /* 4. The measured informer: HTTPS, memory before and after. */
@@ -1288,6 +1321,7 @@ static void measure_client(struct figures *figures, const struct peers *peers,
         goto out_pool;
     }
     options.client = client;
+    options.pool = &pool;
     if (informer_new(&options, &informer) != 0 || informer_add_handlers(informer, &handlers) != 0) {
         fail(figures, "cannot make the informer");
         goto out_client;
@@ -1302,8 +1336,12 @@ static void measure_client(struct figures *figures, const struct peers *peers,
         fail(figures, "the HTTPS informer did not sync");
         goto out_informer;
     }
-    figures->sync_tls = seconds_since(start);
-    figures->sync_tls_cpu = cpu_seconds() - cpu_start;
+    double measured = seconds_since(start);
+    figures->sync_tls_rounds[SYNC_ROUNDS - 1] = measured;
+    if (measured < figures->sync_tls) {
+        figures->sync_tls = measured;
+        figures->sync_tls_cpu = cpu_seconds() - cpu_start;
+    }
     figures->rss_after = (double)rss_bytes();
     figures->heap_delta = (double)heap_bytes() - heap_before;
     struct informer_stats stats;
@@ -1461,14 +1499,15 @@ static void print_figures(const struct figures *f, const struct peers *peers)
            mib(f->list_bytes), json_per_pod, f->http_version, f->fetch_seconds);
 
     /* Sync. */
-    printf("  sync         informer HTTPS %.3f s (%" PRIu64 " pages of 500; informer process CPU "
-           "%.3f s, the rest waiting for the server and the transfer)\n",
-           f->sync_tls, f->pages, f->sync_tls_cpu);
-    printf("                 vs cJSON_Parse floor (best of 3) %.3f s: %.2fx (CPU %.2fx)\n", f->parse_seconds,
-           f->sync_tls / f->parse_seconds, f->sync_tls_cpu / f->parse_seconds);
+    printf("  sync         informer HTTPS %.3f s, best of %d (runs", f->sync_tls, SYNC_ROUNDS);
+    for (int round = 0; round < SYNC_ROUNDS; round++) printf(" %.3f", f->sync_tls_rounds[round]);
+    printf("; %" PRIu64 " pages of 500; informer process CPU %.3f s, the rest waiting for the "
+           "server and the transfer)\n", f->pages, f->sync_tls_cpu);
+    printf("                 vs cJSON_Parse floor (best of %d) %.3f s: %.2fx (CPU %.2fx)\n", SYNC_ROUNDS,
+           f->parse_seconds, f->sync_tls / f->parse_seconds, f->sync_tls_cpu / f->parse_seconds);
     if (f->sync_plain > 0)
-        printf("                 informer over plain HTTP %.3f s: %.2fx the floor\n", f->sync_plain,
-               f->sync_plain / f->parse_seconds);
+        printf("                 informer over plain HTTP %.3f s (best of %d): %.2fx the floor\n",
+               f->sync_plain, SYNC_ROUNDS, f->sync_plain / f->parse_seconds);
     if (!peers->kubectl)
         printf("                 vs kubectl: skipped: kubectl not on PATH\n");
     else if (!f->kubectl.ok)

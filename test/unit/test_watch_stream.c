@@ -97,6 +97,8 @@ static void framing_split_at_every_position(void)
 
 static void framing_decodes_same_events_whatever_the_split(void)
 {
+    struct json_arena arena;
+    json_arena_init(&arena);
     const char *stream = recorded_stream();
     size_t length = strlen(stream);
     for (size_t cut = 0; cut <= length; cut += 5) {
@@ -116,7 +118,7 @@ static void framing_decodes_same_events_whatever_the_split(void)
             REQUIRE(bar != NULL);
             struct watch_event event;
             char error[128];
-            REQUIRE(watch_event_decode(p, (size_t)(bar - p), &event, error, sizeof error));
+            REQUIRE(watch_event_decode(&arena, p, (size_t)(bar - p), &event, error, sizeof error));
             CHECK_INT(event.type, types[i]);
             if (rvs[i] != NULL)
                 CHECK_STR(event.resource_version, rvs[i]);
@@ -124,12 +126,13 @@ static void framing_decodes_same_events_whatever_the_split(void)
                 CHECK_INT(event.error_code, 410);
                 CHECK_STR(event.error_reason, "Expired");
             }
-            watch_event_free(&event);
             p = bar + 1;
         }
         buffer_free(&c.joined);
         line_framer_free(&framer);
+        json_arena_reset(&arena);
     }
+    json_arena_free(&arena);
 }
 
 static void framing_enforces_max_event_size(void)
@@ -187,6 +190,8 @@ static void framing_keeps_partial_tail(void)
 
 static void event_decoding_refuses_garbage(void)
 {
+    struct json_arena arena;
+    json_arena_init(&arena);
     static const char *const bad[] = {
         "not json",
         "[1,2]",
@@ -202,9 +207,8 @@ static void event_decoding_refuses_garbage(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct watch_event event;
         char error[128] = "";
-        if (watch_event_decode(bad[i], strlen(bad[i]), &event, error, sizeof error)) {
+        if (watch_event_decode(&arena, bad[i], strlen(bad[i]), &event, error, sizeof error)) {
             test_fail(__FILE__, __LINE__, "accepted garbage: %s", bad[i]);
-            watch_event_free(&event);
         } else {
             CHECK(error[0] != '\0');
             CHECK(event.root == NULL);
@@ -214,10 +218,13 @@ static void event_decoding_refuses_garbage(void)
     struct watch_event event;
     char error[64];
     const char *text = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\"}}";
-    REQUIRE(watch_event_decode(text, strlen(text), &event, error, sizeof error));
+    REQUIRE(watch_event_decode(&arena, text, strlen(text), &event, error, sizeof error));
     CHECK_INT(event.error_code, 0);
     CHECK_STR(event.error_reason, "");
-    watch_event_free(&event);
+    /* Where the JSON breaks is in the message. */
+    CHECK(!watch_event_decode(&arena, "{\"type\":\"ADDED\",,}", 17, &event, error, sizeof error));
+    CHECK_STR(error, "event is not valid JSON (at byte 16)");
+    json_arena_free(&arena);
 }
 
 int main(int argc, char **argv)
