@@ -1,5 +1,7 @@
 #include "reactor/json_arena.h"
 
+#include "reactor/json_scan.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -193,8 +195,7 @@ static char *parse_string(struct parser *parser)
     const char *from = parser->p + 1, *p = from, *end = parser->end;
     bool escaped = false;
     for (;;) {
-        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-            p++;
+        p = json_scan_string_run(p, end);
         if (p == end)
             return fail_at(parser, JSON_ARENA_SYNTAX, p);
         if (*p == '"')

@@ -1,5 +1,7 @@
 #include "watchers/list_framer.h"
 
+#include "reactor/json_scan.h"
+
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -27,7 +29,6 @@ static const unsigned char structural[256] = {
     ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1,
 };
 /* Bytes that matter inside a string. */
-static const unsigned char in_string_special[256] = {['"'] = 1, ['\\'] = 1};
 /* Bytes that end a bare scalar (number, true, false, null). */
 static const unsigned char scalar_end[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, [']'] = 1, ['}'] = 1,
@@ -162,8 +163,7 @@ static const char *scan_value(struct list_framer *framer, const char *p, const c
                 framer->escape = false;
                 p++;
             }
-            while (p < end && !in_string_special[(unsigned char)*p])
-                p++;
+            p = json_scan_quote_or_backslash(p, end);
             if (p == end)
                 return NULL;
             if (*p == '"')
@@ -180,8 +180,7 @@ static const char *scan_value(struct list_framer *framer, const char *p, const c
                     framer->escape = false;
                     p++;
                 }
-                while (p < end && !in_string_special[(unsigned char)*p])
-                    p++;
+                p = json_scan_quote_or_backslash(p, end);
                 if (p == end)
                     return NULL;
                 if (*p == '\\')

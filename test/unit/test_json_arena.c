@@ -5,6 +5,7 @@
  * accepts a mutated document that cJSON refuses, and reuses its memory.
  */
 #include "reactor/json_arena.h"
+#include "reactor/json_scan.h"
 #include "test/support/test.h"
 
 #include <float.h>
@@ -335,6 +336,33 @@ static void memory_is_reused_after_reset(void)
     free(long_text);
 }
 
+/* The word-at-a-time scanners stop exactly where a byte loop stops, for
+ * every stop byte at every position and alignment, among bytes that are
+ * near misses (0x1f/0x20/0x21, 0x22±1, 0x5c±1, 0x7f, 0x80, 0xff). */
+static void scanners_match_byte_loops(void)
+{
+    static const unsigned char fillers[] = { 'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff };
+    static const unsigned char stops[] = { '"', '\\', 0x00, 0x01, 0x1f };
+    unsigned char buffer[64];
+    for (size_t offset = 0; offset < 8; offset++)
+        for (size_t length = 0; length + offset <= 40; length++)
+            for (size_t at = 0; at <= length; at++)
+                for (size_t s = 0; s < sizeof stops; s++) {
+                    for (size_t i = 0; i < sizeof buffer; i++)
+                        buffer[i] = fillers[(i * 7 + offset + length) % sizeof fillers];
+                    if (at < length) buffer[offset + at] = stops[s];
+                    const char *p = (const char *)buffer + offset, *end = p + length;
+                    const char *quote = p, *run = p;
+                    while (quote < end && *quote != '"' && *quote != '\\') quote++;
+                    while (run < end && *run != '"' && *run != '\\' && (unsigned char)*run >= 0x20) run++;
+                    if (json_scan_quote_or_backslash(p, end) != quote || json_scan_string_run(p, end) != run) {
+                        test_fail(__FILE__, __LINE__, "offset %zu length %zu stop 0x%02x at %zu", offset, length,
+                                  stops[s], at);
+                        return;
+                    }
+                }
+}
+
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
@@ -344,6 +372,7 @@ int main(int argc, char **argv)
         TEST_CASE(random_documents_equal_cjson),
         TEST_CASE(mutated_documents_never_accepted_beyond_cjson),
         TEST_CASE(memory_is_reused_after_reset),
+        TEST_CASE(scanners_match_byte_loops),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
