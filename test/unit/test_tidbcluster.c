@@ -1,101 +1,28 @@
 #include "reconcilers/tidbcluster.h"
 #include "reconcilers/tidbcluster_validate.h"
 #include "reconcilers/toml_check.h"
+#include "test/support/cluster_harness.h"
 #include "test/support/test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <yaml.h>
 
 /* ---- YAML files → cJSON (what kubectl does before sending them) ---- */
 
-static bool plain_is(const char *text, const char *const *words)
-{
-    for (; *words; words++)
-        if (strcmp(text, *words) == 0)
-            return true;
-    return false;
-}
-
-static cJSON *yaml_scalar(const yaml_node_t *node)
-{
-    const char *text = (const char *)node->data.scalar.value;
-    const char *tag = (const char *)node->tag;
-    /* The loader tags every untagged scalar !!str, so only the style tells
-     * a quoted string from a plain one; explicit tags are not used here. */
-    (void)tag;
-    if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return cJSON_CreateString(text);
-    static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
-    static const char *const trues[] = { "true", "True", "TRUE", NULL };
-    static const char *const falses[] = { "false", "False", "FALSE", NULL };
-    if (plain_is(text, nulls))
-        return cJSON_CreateNull();
-    if (plain_is(text, trues))
-        return cJSON_CreateTrue();
-    if (plain_is(text, falses))
-        return cJSON_CreateFalse();
-    char *end = NULL;
-    double number = strtod(text, &end);
-    bool numeric = *text && end && *end == '\0' && strspn(text, "+-0123456789.eE") == strlen(text);
-    return numeric ? cJSON_CreateNumber(number) : cJSON_CreateString(text);
-}
-
-static cJSON *yaml_node_json(yaml_document_t *document, yaml_node_t *node, int depth)
-{
-    if (!node || depth > 64)
-        return NULL;
-    if (node->type == YAML_SCALAR_NODE)
-        return yaml_scalar(node);
-    if (node->type == YAML_SEQUENCE_NODE) {
-        cJSON *array = cJSON_CreateArray();
-        for (yaml_node_item_t *item = node->data.sequence.items.start; item < node->data.sequence.items.top; item++)
-            cJSON_AddItemToArray(array, yaml_node_json(document, yaml_document_get_node(document, *item), depth + 1));
-        return array;
-    }
-    cJSON *object = cJSON_CreateObject();
-    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
-        yaml_node_t *key = yaml_document_get_node(document, pair->key);
-        if (!key || key->type != YAML_SCALAR_NODE)
-            continue;
-        cJSON_AddItemToObject(object, (const char *)key->data.scalar.value,
-                              yaml_node_json(document, yaml_document_get_node(document, pair->value), depth + 1));
-    }
-    return object;
-}
-
-/* Files are found from the working directory (the build root) or, failing
- * that, from this source file's place in the tree. */
-static FILE *open_repo_file(const char *relative)
-{
-    FILE *file = fopen(relative, "rb");
-    if (file)
-        return file;
-    char path[1024];
-    const char *marker = strstr(__FILE__, "test/unit/");
-    if (!marker)
-        return NULL;
-    snprintf(path, sizeof path, "%.*s%s", (int)(marker - __FILE__), __FILE__, relative);
-    return fopen(path, "rb");
-}
-
+/* The first document of a repository YAML file, through the same reader
+ * the end-to-end harness applies manifests with. */
 static cJSON *load_yaml(const char *relative)
 {
-    FILE *file = open_repo_file(relative);
-    if (!file)
+    size_t length = 0;
+    char *text = e2e_repo_file_read(relative, &length);
+    if (!text)
         return NULL;
-    yaml_parser_t parser;
-    yaml_document_t document;
-    cJSON *result = NULL;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, file);
-    if (yaml_parser_load(&parser, &document)) {
-        result = yaml_node_json(&document, yaml_document_get_root_node(&document), 0);
-        yaml_document_delete(&document);
-    }
-    yaml_parser_delete(&parser);
-    fclose(file);
-    return result;
+    char error[256];
+    cJSON *documents = e2e_yaml_to_json(text, length, error, sizeof error);
+    free(text);
+    cJSON *first = documents ? cJSON_DetachItemFromArray(documents, 0) : NULL;
+    cJSON_Delete(documents);
+    return first;
 }
 
 /* ---- helpers ---- */
