@@ -1354,6 +1354,17 @@ static bool parse_delete_options(struct http_request *request, struct store_dele
     const char *body = http_request_body(request, &length);
     const char *policy = http_request_query_param(request, "propagationPolicy");
     const char *orphan = http_request_query_param(request, "orphanDependents");
+    const char *grace = http_request_query_param(request, "gracePeriodSeconds");
+    if (!empty(grace)) {
+        char *end = NULL;
+        long long seconds = strtoll(grace, &end, 10);
+        if (!end || *end != '\0' || seconds < 0) {
+            api_fail(request, 400, "BadRequest", "invalid gracePeriodSeconds");
+            return false;
+        }
+        options->has_grace_period = true;
+        options->grace_period_seconds = seconds;
+    }
     if (body && length > 0) {
         if (!check_content_type(request, false)) return false;
         cJSON *tree = cJSON_ParseWithLength(body, length);
@@ -1371,6 +1382,15 @@ static bool parse_delete_options(struct http_request *request, struct store_dele
         const cJSON *preconditions = cJSON_GetObjectItemCaseSensitive(tree, "preconditions");
         options->precondition_uid = string_at(preconditions, "uid");
         options->precondition_resource_version = string_at(preconditions, "resourceVersion");
+        const cJSON *grace_item = cJSON_GetObjectItemCaseSensitive(tree, "gracePeriodSeconds");
+        if (cJSON_IsNumber(grace_item)) {
+            if (grace_item->valuedouble < 0) {
+                api_fail(request, 400, "BadRequest", "invalid gracePeriodSeconds");
+                return false;
+            }
+            options->has_grace_period = true;
+            options->grace_period_seconds = (int64_t)grace_item->valuedouble;
+        }
         const cJSON *dry = cJSON_GetObjectItemCaseSensitive(tree, "dryRun");
         if (cJSON_IsArray(dry) && cJSON_GetArraySize(dry) > 0) {
             const cJSON *first = cJSON_GetArrayItem(dry, 0);

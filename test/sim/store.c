@@ -113,6 +113,7 @@ struct store {
     size_t stopped_watches;
     char *tracked_uid;             /* the object a delete call reports on */
     struct store_object *tracked_final;
+    bool graceful_pods;            /* see store_set_graceful_pods */
 };
 
 /* ---- small helpers ---- */
@@ -218,12 +219,17 @@ static void make_uid(struct store *store, char out[37])
     out[at] = '\0';
 }
 
-static void format_timestamp(const struct store *store, char out[32])
+static void format_timestamp_after(const struct store *store, int64_t delay_seconds, char out[32])
 {
-    time_t seconds = (time_t)(clock_wall_ms(store->clock) / 1000);
+    time_t seconds = (time_t)(clock_wall_ms(store->clock) / 1000 + delay_seconds);
     struct tm parts;
     gmtime_r(&seconds, &parts);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &parts);
+}
+
+static void format_timestamp(const struct store *store, char out[32])
+{
+    format_timestamp_after(store, 0, out);
 }
 
 static bool starts_with(const char *text, const char *prefix)
@@ -919,7 +925,7 @@ static void queue_dependents(struct store *store, const char *uid)
 }
 
 static enum store_outcome delete_entry(struct store *store, struct entry *entry,
-                                       enum store_propagation propagation);
+                                       enum store_propagation propagation, int64_t grace_seconds);
 
 /* The garbage collector's decision for one dependent. */
 static void examine_dependent(struct store *store, struct entry *entry)
@@ -941,7 +947,7 @@ static void examine_dependent(struct store *store, struct entry *entry)
     if (solid == 0) {
         if (!is_deleting(tree))
             delete_entry(store, entry, waiting ? STORE_PROPAGATION_FOREGROUND
-                                               : STORE_PROPAGATION_BACKGROUND);
+                                               : STORE_PROPAGATION_BACKGROUND, -1);
         return;
     }
     if (waiting + dangling == 0) return;
@@ -1111,7 +1117,7 @@ static enum store_outcome delete_namespace(struct store *store, struct entry *en
         struct collected members = collect_prefix(&buckets.buckets[b]->objects, prefix);
         /* delete_entry removes only the entry itself; consequences wait in the queue. */
         for (size_t i = 0; i < members.count; i++)
-            delete_entry(store, members.entries[i], STORE_PROPAGATION_BACKGROUND);
+            delete_entry(store, members.entries[i], STORE_PROPAGATION_BACKGROUND, -1);
         free(members.entries);
     }
     free(prefix);
@@ -1226,32 +1232,60 @@ static void orphan_dependents(struct store *store, const char *uid)
     free(dependents.entries);
 }
 
+/* The grace period a delete gives this object: 0 unless it is a pod that
+ * its kubelet must stop first (bound to a node, not finished) in a store
+ * with graceful pods. `asked` < 0: the delete named none. */
+static int64_t grace_for(const struct store *store, const struct entry *entry, int64_t asked)
+{
+    const struct resource *resource = entry->bucket->resource;
+    if (!store->graceful_pods || asked == 0 || resource->group[0] != '\0' ||
+        strcmp(resource->plural, "pods") != 0)
+        return 0;
+    const cJSON *tree = entry_tree(entry);
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(tree, "spec");
+    const char *node = string_at(spec, "nodeName");
+    const char *phase = string_at(cJSON_GetObjectItemCaseSensitive(tree, "status"), "phase");
+    if (!node || !*node || (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)))
+        return 0;
+    if (asked > 0) return asked;
+    const cJSON *spec_grace = cJSON_GetObjectItemCaseSensitive(spec, "terminationGracePeriodSeconds");
+    return cJSON_IsNumber(spec_grace) && spec_grace->valuedouble >= 0 ? (int64_t)spec_grace->valuedouble : 30;
+}
+
 /*
  * The registry's delete: finalizers (and a foreground deletion with
- * dependents) keep the object with a deletionTimestamp; otherwise it goes.
- * Only this entry is written here; consequences wait in the work queue.
+ * dependents) keep the object with a deletionTimestamp, and so does a pod's
+ * grace period (grace_for); otherwise it goes. A delete of grace 0 ends a
+ * grace period early. Only this entry is written here; consequences wait
+ * in the work queue.
  */
 static enum store_outcome delete_entry(struct store *store, struct entry *entry,
-                                       enum store_propagation propagation)
+                                       enum store_propagation propagation, int64_t grace_seconds)
 {
     if (strcmp(entry->bucket->id, NAMESPACE_STORAGE) == 0) return delete_namespace(store, entry);
-    if (is_deleting(entry_tree(entry))) return STORE_DELETING;
+    if (is_deleting(entry_tree(entry))) {
+        /* Only a pod in its grace period is held without finalizers. */
+        if (grace_seconds == 0 && finalizer_count(entry_tree(entry)) == 0)
+            return entry_remove(store, entry, NULL, NULL) ? STORE_REMOVED : STORE_FAILED;
+        return STORE_DELETING;
+    }
+    int64_t grace = grace_for(store, entry, grace_seconds);
     const char *found_uid = meta_string(entry_tree(entry), "uid");
     char *uid = found_uid ? strdup(found_uid) : NULL;
     if (propagation == STORE_PROPAGATION_ORPHAN && uid) orphan_dependents(store, uid);
     bool foreground = propagation == STORE_PROPAGATION_FOREGROUND && uid && has_dependents(store, uid);
     enum store_outcome outcome = STORE_FAILED;
-    if (finalizer_count(entry_tree(entry)) == 0 && !foreground) {
+    if (finalizer_count(entry_tree(entry)) == 0 && !foreground && grace == 0) {
         outcome = entry_remove(store, entry, NULL, NULL) ? STORE_REMOVED : STORE_FAILED;
         free(uid);
         return outcome;
     }
     cJSON *copy = cJSON_Duplicate(entry_tree(entry), true);
     cJSON *metadata = metadata_of(copy);
-    char now[32];
-    format_timestamp(store, now);
-    bool ok = copy && set_string(metadata, "deletionTimestamp", now) &&
-              set_item(metadata, "deletionGracePeriodSeconds", cJSON_CreateNumber(0));
+    char when[32];
+    format_timestamp_after(store, grace, when);
+    bool ok = copy && set_string(metadata, "deletionTimestamp", when) &&
+              set_item(metadata, "deletionGracePeriodSeconds", cJSON_CreateNumber((double)grace));
     const cJSON *generation = cJSON_GetObjectItemCaseSensitive(metadata, "generation");
     if (ok && entry->bucket->resource->has_generation && cJSON_IsNumber(generation))
         ok = set_item(metadata, "generation", cJSON_CreateNumber(generation->valuedouble + 1));
@@ -1818,7 +1852,7 @@ bool store_delete(struct store *store, const struct resource *resource, const ch
 {
     reply_start(reply);
     struct store_error *error = &reply->error;
-    static const struct store_delete_options defaults = { STORE_PROPAGATION_BACKGROUND, NULL, NULL };
+    static const struct store_delete_options defaults = { .propagation = STORE_PROPAGATION_BACKGROUND };
     if (!options) options = &defaults;
     if (store->dispatching) {
         error_busy(error);
@@ -1854,7 +1888,8 @@ bool store_delete(struct store *store, const struct resource *resource, const ch
         return false;
     }
     get_bucket(store, resource);  /* writes not tied to this call use the caller's record */
-    enum store_outcome outcome = delete_entry(store, entry, options->propagation);
+    enum store_outcome outcome = delete_entry(store, entry, options->propagation,
+                                              options->has_grace_period ? options->grace_period_seconds : -1);
     drain(store);
     struct entry *still = sorted_map_find(&store->by_uid, store->tracked_uid);
     if (outcome == STORE_FAILED) {
@@ -2164,6 +2199,11 @@ void store_watch_stop(struct store *store, struct store_watch *watch)
 /* ---- life cycle ---- */
 
 uint64_t store_resource_version(const struct store *store) { return store->version; }
+
+void store_set_graceful_pods(struct store *store, bool on)
+{
+    store->graceful_pods = on;
+}
 
 struct resource_table *store_resources(struct store *store) { return store->resources; }
 

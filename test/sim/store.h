@@ -86,6 +86,9 @@ struct store_options {
 
 /* A store with the namespaces default, kube-system, kube-public and kube-node-lease. */
 struct store *store_new(const struct store_options *options);
+/* Pods deleted with a grace period wait for their kubelet (see store_delete);
+ * off by default, as no kubelet would ever finish them. */
+void store_set_graceful_pods(struct store *store, bool on);
 /* Frees everything, including watches still started. */
 void store_free(struct store *store);
 
@@ -141,9 +144,19 @@ struct store_delete_options {
     enum store_propagation propagation;
     const char *precondition_uid;              /* NULL: none */
     const char *precondition_resource_version; /* NULL: none */
+    bool has_grace_period;                     /* DeleteOptions.gracePeriodSeconds given */
+    int64_t grace_period_seconds;              /* 0: at once (a force delete) */
 };
 
-/* DELETE; `options` may be NULL (Background, no preconditions). */
+/* DELETE; `options` may be NULL (Background, no preconditions).
+ *
+ * Pods, once store_set_graceful_pods(store, true) (a world with kubelets
+ * does it): a pod bound to a node and not finished is not removed but
+ * marked, as the API server does: deletionTimestamp = now + the grace
+ * period (the options', else spec.terminationGracePeriodSeconds, else 30 s)
+ * and deletionGracePeriodSeconds; its kubelet removes it with a delete of
+ * grace 0 once its containers stopped. A pod not bound to a node, or a
+ * delete with grace 0, goes at once (finalizers permitting). */
 bool store_delete(struct store *store, const struct resource *resource, const char *namespace,
                   const char *name, const struct store_delete_options *options,
                   struct store_reply *reply);

@@ -306,8 +306,10 @@ bool world_create(struct world *world, const struct resource *resource, const ch
 bool world_delete(struct world *world, const struct resource *resource, const char *namespace,
                   const char *name)
 {
+    /* The system's deletes (a kubelet's final one, pod GC) are immediate. */
     struct store_reply reply = { 0 };
-    bool ok = store_delete(world->store, resource, namespace, name, NULL, &reply);
+    struct store_delete_options options = { .has_grace_period = true, .grace_period_seconds = 0 };
+    bool ok = store_delete(world->store, resource, namespace, name, &options, &reply);
     store_reply_clear(&reply);
     return ok;
 }
@@ -659,6 +661,7 @@ struct world *world_start(uv_loop_t *loop, struct store *store, const struct clo
     if (!world) return NULL;
     world->loop = loop;
     world->store = store;
+    store_set_graceful_pods(store, true); /* the kubelets finish deletions */
     world->clock = clock ? clock : clock_system();
     world->speed = 1.0;
     world->armed_due = UINT64_MAX;

@@ -637,7 +637,7 @@ static void store_delete_preconditions(void)
     const struct resource *configmaps = find(store, "", "configmaps");
     struct store_object *object = create(store, configmaps, "default", json("{\"metadata\":{\"name\":\"c\"}}"));
     REQUIRE(object);
-    struct store_delete_options options = { STORE_PROPAGATION_BACKGROUND, "wrong", NULL };
+    struct store_delete_options options = { .propagation = STORE_PROPAGATION_BACKGROUND, .precondition_uid = "wrong" };
     struct store_reply reply;
     CHECK(!store_delete(store, configmaps, "default", "c", &options, &reply));
     CHECK_INT(reply.error.code, 409);
@@ -733,7 +733,7 @@ static void store_gc_orphan_keeps_dependents(void)
     make_owned(store, "owner", NULL, NULL, false, NULL, NULL);
     struct store_object *owner = get(store, configmaps, "default", "owner");
     make_owned(store, "child", owner, NULL, true, NULL, NULL);
-    struct store_delete_options options = { STORE_PROPAGATION_ORPHAN, NULL, NULL };
+    struct store_delete_options options = { .propagation = STORE_PROPAGATION_ORPHAN };
     struct store_reply reply;
     CHECK(store_delete(store, configmaps, "default", "owner", &options, &reply));
     CHECK_INT(reply.outcome, STORE_REMOVED);
@@ -764,7 +764,7 @@ static void store_gc_foreground_deletes_dependents_first(void)
     struct store_watch_options watch_options = { NULL, from, NULL, NULL };
     struct store_watch *watch = store_watch_start(store, configmaps, &watch_options, record, &recorder, &error);
     REQUIRE(watch);
-    struct store_delete_options options = { STORE_PROPAGATION_FOREGROUND, NULL, NULL };
+    struct store_delete_options options = { .propagation = STORE_PROPAGATION_FOREGROUND };
     struct store_reply reply;
     CHECK(store_delete(store, configmaps, "default", "owner", &options, &reply));
     CHECK_INT(reply.outcome, STORE_DELETING);

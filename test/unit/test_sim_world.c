@@ -397,9 +397,11 @@ static void anti_affinity_on_hostname(void)
     settle(&f, 0);
     CHECK_STR(condition(&f, "pods", "default", "intruder", "PodScheduled", "message"),
               "0/2 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules.");
-    /* Room again once a replica goes. */
+    /* Room again once a replica goes (after its grace period). */
     REQUIRE(delete(&f, "pods", "default", "tikv-0"));
     settle(&f, 0);
+    CHECK(pod_field(&f, "tikv-2", "spec.nodeName") == NULL);
+    settle(&f, 2000);
     CHECK_STR(pod_field(&f, "tikv-2", "spec.nodeName"), "node-a1");
     teardown(&f);
 }
@@ -594,9 +596,29 @@ static void pod_deletion_frees_the_node(void)
     CHECK_STR(pod_field(&f, "first", "spec.nodeName"), "solo");
     CHECK_STR(condition(&f, "pods", "default", "second", "PodScheduled", "message"),
               "0/1 nodes are available: 1 Insufficient cpu.");
+    /* A bound pod's delete starts its grace period (the spec's 30 s; the
+     * kubelet stops it after the world's 2 s cap): it holds the node's
+     * resources until it is gone, as a terminating pod does. */
     REQUIRE(delete(&f, "pods", "default", "first"));
     settle(&f, 0);
+    CHECK(pod_field(&f, "first", "metadata.deletionTimestamp") != NULL);
+    CHECK_STR(pod_field(&f, "first", "metadata.deletionGracePeriodSeconds"), "30");
+    CHECK(pod_field(&f, "second", "spec.nodeName") == NULL);
+    settle(&f, 2000);
+    CHECK(pod_field(&f, "first", "metadata.name") == NULL);
     CHECK_STR(pod_field(&f, "second", "spec.nodeName"), "solo");
+    /* An unbound pod, and a delete with grace 0, go at once. */
+    REQUIRE(create_pod(&f, "third", three, NULL));
+    settle(&f, 0);
+    CHECK(pod_field(&f, "third", "spec.nodeName") == NULL);
+    REQUIRE(delete(&f, "pods", "default", "third"));
+    CHECK(pod_field(&f, "third", "metadata.name") == NULL);
+    struct store_reply reply = { 0 };
+    struct store_delete_options now = { .has_grace_period = true, .grace_period_seconds = 0 };
+    CHECK(store_delete(f.store, find(&f, "pods"), "default", "second", &now, &reply));
+    CHECK_INT(reply.outcome, STORE_REMOVED);
+    store_reply_clear(&reply);
+    CHECK(pod_field(&f, "second", "metadata.name") == NULL);
 
     /* A finalizer holds the pod: the kubelet stops it after the grace cap. */
     REQUIRE(create(&f, "pods", "default",
@@ -611,9 +633,10 @@ static void pod_deletion_frees_the_node(void)
     CHECK_STR(pod_field(&f, "held", "status.phase"), "Succeeded");
     CHECK(pod_field(&f, "held", "status.containerStatuses.0.state.terminated.finishedAt") != NULL);
     CHECK_STR(condition(&f, "pods", "default", "held", "Ready", "status"), "False");
+    /* "second" was force-deleted and "held" has finished: neither counts. */
     struct world_node_usage usage;
     REQUIRE(world_node_usage(f.world, "solo", &usage));
-    CHECK_INT(usage.pods, 1);
+    CHECK_INT(usage.pods, 0);
     teardown(&f);
 }
 
