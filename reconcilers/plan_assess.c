@@ -167,13 +167,26 @@ static void assess_component(struct planning *p, enum tc_component component)
     view->desired = spec->replicas > 0 ? spec->replicas : 0;
     if (!view->present)
         return;
+    int not_ready_ordinal = -1;
     for (size_t i = 0; i < p->world->pod_count; i++) {
         const struct kube_pod *pod = p->world->pods[i];
-        if (!pod || planner_member_ordinal(p->cluster, component, pod->meta.name) < 0)
+        int ordinal = pod ? planner_member_ordinal(p->cluster, component, pod->meta.name) : -1;
+        if (ordinal < 0)
             continue;
         view->pods++;
-        if (pod->ready == CONDITION_TRUE && !pod->meta.deletion_ms)
+        if (pod->ready == CONDITION_TRUE && !pod->meta.deletion_ms) {
             view->ready++;
+        } else if (not_ready_ordinal < 0 || ordinal < not_ready_ordinal) {
+            not_ready_ordinal = ordinal;
+            const char *state = pod->meta.deletion_ms ? "terminating"
+                              : pod->phase && strcmp(pod->phase, "Pending") == 0 ? "pending"
+                              : "not ready";
+            if (pod->node_name)
+                planner_format(view->not_ready, sizeof view->not_ready, "%s on %s is %s", pod->meta.name,
+                               pod->node_name, state);
+            else
+                planner_format(view->not_ready, sizeof view->not_ready, "%s is %s", pod->meta.name, state);
+        }
     }
     for (int ordinal = 0; ordinal < view->desired && !view->unschedulable[0]; ordinal++) {
         char name[PLANNER_NAME_MAX];

@@ -46,6 +46,18 @@ static bool verdict(struct ready_verdict *out, const char *reason, const char *f
     return true;
 }
 
+/* "2/3 TiKV pods ready; basic-tikv-0 on node-b2 is not ready" (the reason
+ * and readiness are the caller's). */
+static bool pods_not_ready(struct ready_verdict *out, const struct component_view *view, const char *title)
+{
+    if (view->not_ready[0])
+        planner_format(out->message, sizeof out->message, "%d/%d %s pods ready; %s", view->ready, view->desired,
+                       title, view->not_ready);
+    else
+        planner_format(out->message, sizeof out->message, "%d/%d %s pods ready", view->ready, view->desired, title);
+    return true;
+}
+
 static bool pd_verdict(const struct planning *p, struct ready_verdict *out)
 {
     const struct component_view *view = &p->component[TC_PD];
@@ -64,10 +76,8 @@ static bool pd_verdict(const struct planning *p, struct ready_verdict *out)
     }
     if (!pd->leader)
         return verdict(out, REASON_PD_NOT_READY, "%s", "PD has no leader");
-    if (view->ready < view->desired || view->pods != view->desired) {
-        planner_format(out->message, sizeof out->message, "%d/%d PD pods ready", view->ready, view->desired);
-        return true;
-    }
+    if (view->ready < view->desired || view->pods != view->desired)
+        return pods_not_ready(out, view, "PD");
     return false;
 }
 
@@ -93,10 +103,8 @@ static bool tikv_verdict(const struct planning *p, struct ready_verdict *out)
             return true;
         }
     }
-    if (view->ready < view->desired || view->pods != view->desired) {
-        planner_format(out->message, sizeof out->message, "%d/%d TiKV pods ready", view->ready, view->desired);
-        return true;
-    }
+    if (view->ready < view->desired || view->pods != view->desired)
+        return pods_not_ready(out, view, "TiKV");
     return false;
 }
 
@@ -112,8 +120,7 @@ static bool tidb_verdict(const struct planning *p, struct ready_verdict *out)
     if (view->ready < view->desired || view->pods != view->desired) {
         out->ready = false;
         out->reason = REASON_TIDB_NOT_READY;
-        planner_format(out->message, sizeof out->message, "%d/%d TiDB pods ready", view->ready, view->desired);
-        return true;
+        return pods_not_ready(out, view, "TiDB");
     }
     return false;
 }

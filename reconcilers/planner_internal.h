@@ -47,6 +47,9 @@ struct component_view {
     int desired;                   /* spec.<c>.replicas */
     int pods;                      /* member pods that exist (any ordinal) */
     int ready;                     /* of those, Ready=True and not being deleted */
+    /* The lowest-ordinal member pod that exists but is not ready, for
+     * users ("basic-tikv-0 on node-b2 is not ready"); "" when none. */
+    char not_ready[PLANNER_MESSAGE_MAX];
     /* Gate: may this component's objects be created now? (bring-up order) */
     bool gate_open;
     char gate_message[PLANNER_MESSAGE_MAX]; /* why it waits, when closed */

@@ -1061,6 +1061,43 @@ static void store_not_up_named(void)
     fixture_done();
 }
 
+/* The Ready message names the lowest-ordinal member pod that is not ready,
+ * where it runs and how it is (not ready, terminating, pending). */
+static void not_ready_pod_is_named(void)
+{
+    static const struct {
+        int pods[2];            /* F.pods indexes of TiKV pods to spoil (-1: none) */
+        int how;                /* 0 not ready, 1 terminating, 2 pending on node-2 */
+        const char *message;
+    } cases[] = {
+        { { 4, -1 }, 0, "2/3 TiKV pods ready; basic-tikv-1 on node-1 is not ready" },
+        { { 5, 3 }, 0, "1/3 TiKV pods ready; basic-tikv-0 on node-1 is not ready" },
+        { { 4, -1 }, 1, "2/3 TiKV pods ready; basic-tikv-1 on node-1 is terminating" },
+        { { 4, -1 }, 2, "2/3 TiKV pods ready; basic-tikv-1 on node-2 is pending" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        REQUIRE(fixture_init(NULL));
+        cluster_running();
+        for (int i = 0; i < 2; i++) {
+            if (cases[c].pods[i] < 0) continue;
+            struct kube_pod *pod = &F.pods[cases[c].pods[i]];
+            if (cases[c].how == 1) {
+                pod->meta.deletion_ms = 1700000000000;
+            } else {
+                pod->ready = CONDITION_FALSE;
+                if (cases[c].how == 2) {
+                    pod->phase = "Pending";
+                    pod->node_name = "node-2";
+                }
+            }
+        }
+        REQUIRE(run());
+        CHECK_STR(ready_field("reason"), "TiKVStoreNotUp");
+        CHECK_STR(ready_field("message"), cases[c].message);
+        fixture_done();
+    }
+}
+
 static void tidb_not_ready_reported(void)
 {
     REQUIRE(fixture_init(NULL));
@@ -1069,7 +1106,7 @@ static void tidb_not_ready_reported(void)
     CHECK_STR(F.pods[7].meta.name, "basic-tidb-1");
     REQUIRE(run());
     CHECK_STR(ready_field("reason"), "TiDBNotReady");
-    CHECK_STR(ready_field("message"), "1/2 TiDB pods ready");
+    CHECK_STR(ready_field("message"), "1/2 TiDB pods ready; basic-tidb-1 on node-1 is not ready");
     CHECK(cJSON_IsFalse(JSON_PATH(status_of_plan(), "tidb", "members", "basic-tidb-1", "health")));
     CHECK_STR(status_text("tidb", "phase", NULL), "Scale");
     fixture_done();
@@ -1181,6 +1218,7 @@ int main(int argc, char **argv)
         TEST_CASE(tombstones_listed_apart),
         TEST_CASE(store_not_up_named),
         TEST_CASE(tidb_not_ready_reported),
+        TEST_CASE(not_ready_pod_is_named),
         TEST_CASE(other_conditions_kept),
         TEST_CASE(world_is_not_modified),
         TEST_CASE(no_leader_is_not_ready),

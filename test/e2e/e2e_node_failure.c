@@ -1,0 +1,175 @@
+/*
+ * e2e_node_failure: the node under a TiKV pod of a Ready cluster fails (its
+ * kubelet stops, the node goes NotReady, the TiKV stops heartbeating PD).
+ * The operator must say so where the user looks, and touch nothing:
+ *   - the TidbCluster turns Ready=False with a reason and a message that
+ *     name the problem (a store not Up, or pods not ready);
+ *   - no pod, claim or volume is deleted or recreated while the node is
+ *     away (failover is not this operator's yet; deleting a store's pod or
+ *     claim early would lose data);
+ * and when the node recovers, the same pods and the same PD stores are
+ * Ready and Up again, with the exact end state of a Ready cluster.
+ */
+#include "test/support/cluster_harness.h"
+#include "test/support/test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define READY_TIMEOUT_MS 120000
+#define NOTICE_TIMEOUT_MS 60000
+
+static const char *const pods_path =
+    "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
+static const char *const claims_path =
+    "/api/v1/namespaces/default/persistentvolumeclaims?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
+
+/* "name=uid,name=uid,..." of a list, in the list's (name) order. */
+static char *identities(struct harness *h, const char *path)
+{
+    cJSON *items = e2e_list(h, path);
+    if (!items) return NULL;
+    size_t size = 16;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, items) size += 160;
+    char *out = calloc(1, size);
+    size_t used = 0;
+    cJSON_ArrayForEach(item, items) {
+        const char *name = e2e_jpath_str(item, "metadata.name");
+        const char *uid = e2e_jpath_str(item, "metadata.uid");
+        const char *volume = e2e_jpath_str(item, "spec.volumeName");
+        bool deleting = e2e_jpath(item, "metadata.deletionTimestamp") != NULL;
+        if (out) used += (size_t)snprintf(out + used, size - used, "%s=%s%s%s%s,", name ? name : "?",
+                                          uid ? uid : "?", volume ? "@" : "", volume ? volume : "",
+                                          deleting ? "(deleting)" : "");
+    }
+    cJSON_Delete(items);
+    return out;
+}
+
+struct not_ready {
+    char reason[64];
+    char message[256];
+};
+
+static bool cluster_not_ready(struct harness *h, void *data, char *why, size_t why_size)
+{
+    struct not_ready *seen = data;
+    cJSON *tc = e2e_get(h, "/apis/pingcap.com/v1alpha1/namespaces/default/tidbclusters/basic", NULL);
+    const cJSON *ready = e2e_tc_condition(tc, "Ready");
+    const char *status = e2e_jpath_str(ready, "status");
+    bool down = status && strcmp(status, "False") == 0;
+    snprintf(seen->reason, sizeof seen->reason, "%s", e2e_jpath_str(ready, "reason") ? e2e_jpath_str(ready, "reason") : "");
+    snprintf(seen->message, sizeof seen->message, "%s",
+             e2e_jpath_str(ready, "message") ? e2e_jpath_str(ready, "message") : "");
+    snprintf(why, why_size, "Ready=%s (%s: %s)", status ? status : "?", seen->reason, seen->message);
+    cJSON_Delete(tc);
+    return down;
+}
+
+/* The PD store whose address names `pod`: its state name ("" when none). */
+static void store_state(struct harness *h, const char *pod, char *out, size_t size, long long *id)
+{
+    out[0] = '\0';
+    cJSON *stores = harness_proxy_get(h, "http://basic-pd.default:2379/pd/api/v1/stores", NULL);
+    const cJSON *entry;
+    cJSON_ArrayForEach(entry, e2e_jpath(stores, "stores")) {
+        const char *address = e2e_jpath_str(entry, "store.address");
+        if (address && strncmp(address, pod, strlen(pod)) == 0 && address[strlen(pod)] == '.') {
+            snprintf(out, size, "%s", e2e_jpath_str(entry, "store.state_name") ? e2e_jpath_str(entry, "store.state_name") : "");
+            const cJSON *number = e2e_jpath(entry, "store.id");
+            if (id) *id = cJSON_IsNumber(number) ? (long long)number->valuedouble : 0;
+        }
+    }
+    cJSON_Delete(stores);
+}
+
+static bool store_not_up(struct harness *h, void *data, char *why, size_t why_size)
+{
+    char state[32];
+    store_state(h, data, state, sizeof state, NULL);
+    snprintf(why, why_size, "store of %s is %s", (const char *)data, state[0] ? state : "(absent)");
+    return state[0] && strcmp(state, "Up") != 0;
+}
+
+static void node_failure_body(struct harness *h)
+{
+    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
+    REQUIRE(harness_operator_start(h, NULL) != NULL);
+    REQUIRE(harness_apply_file(h, "examples/basic/tidb-cluster.yaml", "default"));
+    char why[512];
+    if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "not Ready: %s", why);
+        return;
+    }
+    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
+    char node[128];
+    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
+    cJSON_Delete(victim);
+    REQUIRE(node[0] != '\0');
+    char state[32];
+    long long store_before = 0, store_after = 0;
+    store_state(h, "basic-tikv-0", state, sizeof state, &store_before);
+    REQUIRE(store_before > 0);
+    char *pods_before = identities(h, pods_path);
+    char *claims_before = identities(h, claims_path);
+    REQUIRE(pods_before && claims_before);
+
+    char path[256];
+    snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
+    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    int64_t failed_at = harness_now_ms();
+    struct not_ready seen;
+    if (!harness_wait(h, cluster_not_ready, &seen, NOTICE_TIMEOUT_MS, 200, why, sizeof why))
+        test_fail(__FILE__, __LINE__, "node %s failed, the cluster still says: %s", node, why);
+    else
+        printf("  node %s failed; %.1f s later the cluster says Ready=False %s: %s\n", node,
+               (harness_now_ms() - failed_at) / 1000.0, seen.reason, seen.message);
+    CHECK(strcmp(seen.reason, "PDNotReady") == 0 || strcmp(seen.reason, "TiKVStoreNotUp") == 0 ||
+          strcmp(seen.reason, "TiDBNotReady") == 0);
+    /* The message points at the trouble: the node, or the store's pod. */
+    CHECK(strstr(seen.message, node) != NULL || strstr(seen.message, "basic-tikv-0") != NULL);
+    if (!harness_wait(h, store_not_up, "basic-tikv-0", NOTICE_TIMEOUT_MS, 200, why, sizeof why))
+        test_fail(__FILE__, __LINE__, "PD never lost the store: %s", why);
+
+    /* While the node is away, a few more seconds: nothing touched. */
+    harness_sleep_ms(2000);
+    char *pods_during = identities(h, pods_path);
+    char *claims_during = identities(h, claims_path);
+    CHECK_STR(pods_during, pods_before);
+    CHECK_STR(claims_during, claims_before);
+    free(pods_during);
+    free(claims_during);
+
+    snprintf(path, sizeof path, "/world/nodes/%s/recover", node);
+    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    int64_t recovered_at = harness_now_ms();
+    if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "not Ready after the node came back: %s", why);
+    } else {
+        printf("  node back; Ready again after %.1f s\n", (harness_now_ms() - recovered_at) / 1000.0);
+    }
+    /* The same pods, claims and store: healed in place. */
+    char *pods_after = identities(h, pods_path);
+    char *claims_after = identities(h, claims_path);
+    CHECK_STR(pods_after, pods_before);
+    CHECK_STR(claims_after, claims_before);
+    store_state(h, "basic-tikv-0", state, sizeof state, &store_after);
+    CHECK_INT(store_after, store_before);
+    CHECK_STR(state, "Up");
+    free(pods_after);
+    free(claims_after);
+    free(pods_before);
+    free(claims_before);
+}
+
+static void failed_node_is_reported_and_nothing_is_lost(void) { harness_run(node_failure_body, NULL); }
+
+int main(int argc, char **argv)
+{
+    static const struct test_case cases[] = {
+        TEST_CASE(failed_node_is_reported_and_nothing_is_lost),
+    };
+    return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
+}
