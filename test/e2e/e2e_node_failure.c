@@ -25,49 +25,6 @@ static const char *const pods_path =
 static const char *const claims_path =
     "/api/v1/namespaces/default/persistentvolumeclaims?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
 
-/* "name=uid,name=uid,..." of a list, in the list's (name) order. */
-static char *identities(struct harness *h, const char *path)
-{
-    cJSON *items = e2e_list(h, path);
-    if (!items) return NULL;
-    size_t size = 16;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, items) size += 160;
-    char *out = calloc(1, size);
-    size_t used = 0;
-    cJSON_ArrayForEach(item, items) {
-        const char *name = e2e_jpath_str(item, "metadata.name");
-        const char *uid = e2e_jpath_str(item, "metadata.uid");
-        const char *volume = e2e_jpath_str(item, "spec.volumeName");
-        bool deleting = e2e_jpath(item, "metadata.deletionTimestamp") != NULL;
-        if (out) used += (size_t)snprintf(out + used, size - used, "%s=%s%s%s%s,", name ? name : "?",
-                                          uid ? uid : "?", volume ? "@" : "", volume ? volume : "",
-                                          deleting ? "(deleting)" : "");
-    }
-    cJSON_Delete(items);
-    return out;
-}
-
-struct not_ready {
-    char reason[64];
-    char message[256];
-};
-
-static bool cluster_not_ready(struct harness *h, void *data, char *why, size_t why_size)
-{
-    struct not_ready *seen = data;
-    cJSON *tc = e2e_get(h, "/apis/pingcap.com/v1alpha1/namespaces/default/tidbclusters/basic", NULL);
-    const cJSON *ready = e2e_tc_condition(tc, "Ready");
-    const char *status = e2e_jpath_str(ready, "status");
-    bool down = status && strcmp(status, "False") == 0;
-    snprintf(seen->reason, sizeof seen->reason, "%s", e2e_jpath_str(ready, "reason") ? e2e_jpath_str(ready, "reason") : "");
-    snprintf(seen->message, sizeof seen->message, "%s",
-             e2e_jpath_str(ready, "message") ? e2e_jpath_str(ready, "message") : "");
-    snprintf(why, why_size, "Ready=%s (%s: %s)", status ? status : "?", seen->reason, seen->message);
-    cJSON_Delete(tc);
-    return down;
-}
-
 /* The PD store whose address names `pod`: its state name ("" when none). */
 static void store_state(struct harness *h, const char *pod, char *out, size_t size, long long *id)
 {
@@ -112,16 +69,16 @@ static void node_failure_body(struct harness *h)
     long long store_before = 0, store_after = 0;
     store_state(h, "basic-tikv-0", state, sizeof state, &store_before);
     REQUIRE(store_before > 0);
-    char *pods_before = identities(h, pods_path);
-    char *claims_before = identities(h, claims_path);
+    char *pods_before = e2e_object_identities(h, pods_path);
+    char *claims_before = e2e_object_identities(h, claims_path);
     REQUIRE(pods_before && claims_before);
 
     char path[256];
     snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
     REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
     int64_t failed_at = harness_now_ms();
-    struct not_ready seen;
-    if (!harness_wait(h, cluster_not_ready, &seen, NOTICE_TIMEOUT_MS, 200, why, sizeof why))
+    struct e2e_not_ready seen;
+    if (!harness_wait(h, e2e_cluster_not_ready, &seen, NOTICE_TIMEOUT_MS, 200, why, sizeof why))
         test_fail(__FILE__, __LINE__, "node %s failed, the cluster still says: %s", node, why);
     else
         printf("  node %s failed; %.1f s later the cluster says Ready=False %s: %s\n", node,
@@ -135,8 +92,8 @@ static void node_failure_body(struct harness *h)
 
     /* While the node is away, a few more seconds: nothing touched. */
     harness_sleep_ms(2000);
-    char *pods_during = identities(h, pods_path);
-    char *claims_during = identities(h, claims_path);
+    char *pods_during = e2e_object_identities(h, pods_path);
+    char *claims_during = e2e_object_identities(h, claims_path);
     CHECK_STR(pods_during, pods_before);
     CHECK_STR(claims_during, claims_before);
     free(pods_during);
@@ -151,8 +108,8 @@ static void node_failure_body(struct harness *h)
         printf("  node back; Ready again after %.1f s\n", (harness_now_ms() - recovered_at) / 1000.0);
     }
     /* The same pods, claims and store: healed in place. */
-    char *pods_after = identities(h, pods_path);
-    char *claims_after = identities(h, claims_path);
+    char *pods_after = e2e_object_identities(h, pods_path);
+    char *claims_after = e2e_object_identities(h, claims_path);
     CHECK_STR(pods_after, pods_before);
     CHECK_STR(claims_after, claims_before);
     store_state(h, "basic-tikv-0", state, sizeof state, &store_after);

@@ -1145,6 +1145,10 @@ bool pd_http_serve_pd(struct pd_model *model, const struct pd_http_request *requ
     const char *failure = pd_model_failure(model);
     if (failure)
         return render_string(response, 500, failure);
+    if (pd_model_garbage(model)) {
+        static const char garbage[] = "{\"members\":[{\"name\":\"pd-0\",\"member_id\":";
+        return render_bytes(response, 200, "application/json", garbage, sizeof garbage - 1);
+    }
     const char *path = request->path;
     if (strcmp(path, "/pd/api/v2/ready") == 0)
         return is_get(request) ? render_bytes(response, 200, NULL, "", 0)

@@ -75,6 +75,7 @@ struct pd_model {
 
     uint64_t delay_ms;
     char *failure;
+    bool garbage;
     bool forced_leaderless;
 };
 
@@ -1069,6 +1070,9 @@ bool pd_model_set_failing(struct pd_model *model, bool failing, const char *body
 }
 
 const char *pd_model_failure(const struct pd_model *model) { return model->failure; }
+
+void pd_model_set_garbage(struct pd_model *model, bool garbage) { model->garbage = garbage; }
+bool pd_model_garbage(const struct pd_model *model) { return model->garbage; }
 
 void pd_model_set_leaderless(struct pd_model *model, bool leaderless)
 {

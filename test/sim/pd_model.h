@@ -269,6 +269,11 @@ uint64_t pd_model_delay_ms(const struct pd_model *model);
 bool pd_model_set_failing(struct pd_model *model, bool failing, const char *body);
 /* The failure text, or NULL when not failing. */
 const char *pd_model_failure(const struct pd_model *model);
+/* Every PD API answer becomes 200 with a body that is not what PD sends
+ * (truncated JSON), until cleared: a PD (or something in front of it)
+ * answering garbage. */
+void pd_model_set_garbage(struct pd_model *model, bool garbage);
+bool pd_model_garbage(const struct pd_model *model);
 /* Forces the cluster leaderless (no election) until cleared. */
 void pd_model_set_leaderless(struct pd_model *model, bool leaderless);
 

@@ -73,7 +73,7 @@ static void on_world_admin(struct http_request *request, void *data)
     reply(request, 404, "unknown world admin path");
 }
 
-/* POST /pd/<ns>/<cluster>/faults {"delayMs":N,"failing":bool,"leaderless":bool} */
+/* POST /pd/<ns>/<cluster>/faults {"delayMs":N,"failing":bool,"garbage":bool,"leaderless":bool} */
 static void on_pd_admin(struct http_request *request, void *data)
 {
     struct simulation *sim = data;
@@ -99,6 +99,8 @@ static void on_pd_admin(struct http_request *request, void *data)
     if (cJSON_IsNumber(delay)) pd_model_set_delay_ms(model, delay->valuedouble > 0 ? (uint64_t)delay->valuedouble : 0);
     if (cJSON_IsBool(failing)) pd_model_set_failing(model, cJSON_IsTrue(failing), NULL);
     if (cJSON_IsBool(leaderless)) pd_model_set_leaderless(model, cJSON_IsTrue(leaderless));
+    const cJSON *garbage = cJSON_GetObjectItemCaseSensitive(faults, "garbage");
+    if (cJSON_IsBool(garbage)) pd_model_set_garbage(model, cJSON_IsTrue(garbage));
     cJSON_Delete(faults);
     reply(request, 200, NULL);
 }

@@ -1291,3 +1291,42 @@ bool e2e_lease_holder(struct harness *h, char *holder, size_t size, char *lease_
     cJSON_Delete(leases);
     return chosen != NULL;
 }
+
+/* ---- identities and readiness, for scenarios that must find nothing changed ---- */
+
+char *e2e_object_identities(struct harness *h, const char *path)
+{
+    cJSON *items = e2e_list(h, path);
+    if (!items) return NULL;
+    size_t size = 16;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, items) size += 160;
+    char *out = calloc(1, size);
+    size_t used = 0;
+    cJSON_ArrayForEach(item, items) {
+        const char *name = e2e_jpath_str(item, "metadata.name");
+        const char *uid = e2e_jpath_str(item, "metadata.uid");
+        const char *volume = e2e_jpath_str(item, "spec.volumeName");
+        bool deleting = e2e_jpath(item, "metadata.deletionTimestamp") != NULL;
+        if (out) used += (size_t)snprintf(out + used, size - used, "%s=%s%s%s%s,", name ? name : "?",
+                                          uid ? uid : "?", volume ? "@" : "", volume ? volume : "",
+                                          deleting ? "(deleting)" : "");
+    }
+    cJSON_Delete(items);
+    return out;
+}
+
+bool e2e_cluster_not_ready(struct harness *h, void *data, char *why, size_t why_size)
+{
+    struct e2e_not_ready *seen = data;
+    cJSON *tc = e2e_get(h, "/apis/pingcap.com/v1alpha1/namespaces/default/tidbclusters/basic", NULL);
+    const cJSON *ready = e2e_tc_condition(tc, "Ready");
+    const char *status = e2e_jpath_str(ready, "status");
+    bool down = status && strcmp(status, "False") == 0;
+    snprintf(seen->reason, sizeof seen->reason, "%s", e2e_jpath_str(ready, "reason") ? e2e_jpath_str(ready, "reason") : "");
+    snprintf(seen->message, sizeof seen->message, "%s",
+             e2e_jpath_str(ready, "message") ? e2e_jpath_str(ready, "message") : "");
+    snprintf(why, why_size, "Ready=%s (%s: %s)", status ? status : "?", seen->reason, seen->message);
+    cJSON_Delete(tc);
+    return down;
+}

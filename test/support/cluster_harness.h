@@ -254,4 +254,19 @@ double harness_operator_metric_sum(struct operator_proc *op, const char *family)
  * ("" when none) and name; false when the API failed or there is no Lease. */
 bool e2e_lease_holder(struct harness *h, char *holder, size_t size, char *lease_name, size_t name_size);
 
+/* "name=uid@volume,..." of every item of a list path, in the list's order
+ * ("(deleting)" marks one with a deletionTimestamp): equal strings mean
+ * nothing was deleted, recreated or rebound in between. Caller frees; NULL
+ * when the API did not answer. */
+char *e2e_object_identities(struct harness *h, const char *path);
+
+/* What the Ready condition of default/basic said when it was last read. */
+struct e2e_not_ready {
+    char reason[64];
+    char message[256];
+};
+/* A harness_predicate: default/basic says Ready=False (data: struct
+ * e2e_not_ready, filled on every call). */
+bool e2e_cluster_not_ready(struct harness *h, void *data, char *why, size_t why_size);
+
 #endif

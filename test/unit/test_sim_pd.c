@@ -486,6 +486,16 @@ static void http_before_bootstrap_and_without_leader(void)
     CHECK_STR(a.body, "\"[PD:server:ErrServerNotStarted]server not started\"\n");
     answer_free(&a);
     pd_model_set_failing(model, false, NULL);
+    pd_model_set_garbage(model, true);
+    a = call(model, "GET", "/pd/api/v1/members", NULL, NULL, NULL);
+    CHECK_INT(a.status, 200);
+    CHECK(a.json == NULL); /* not JSON at all */
+    answer_free(&a);
+    pd_model_set_garbage(model, false);
+    a = call(model, "GET", "/pd/api/v1/members", NULL, NULL, NULL);
+    CHECK_INT(a.status, 200);
+    CHECK(a.json != NULL);
+    answer_free(&a);
     a = call(model, "GET", "/pd/api/v1/nothing", NULL, NULL, NULL);
     CHECK_INT(a.status, 404);
     CHECK_STR(a.body, "404 page not found\n");
