@@ -389,7 +389,6 @@ struct list_page {
  * limit for a buffered body). */
 #define MAX_PENDING (64u << 20)
 
-
 static struct list_page *page_new(struct informer *informer, const char *token)
 {
     struct list_page *page = calloc(1, sizeof *page);

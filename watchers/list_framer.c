@@ -28,7 +28,6 @@ enum { V_CONTAINER, V_STRING, V_SCALAR };
 static const unsigned char structural[256] = {
     ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1,
 };
-/* Bytes that matter inside a string. */
 /* Bytes that end a bare scalar (number, true, false, null). */
 static const unsigned char scalar_end[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, [']'] = 1, ['}'] = 1,

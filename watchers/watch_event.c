@@ -33,14 +33,12 @@ bool watch_event_decode(struct json_arena *arena, const char *line, size_t lengt
     struct json_arena_result result;
     out->root = json_arena_parse(arena, line, length, &result);
     if (out->root == NULL) {
-        if (result.status == JSON_ARENA_SYNTAX && error_size > 0) {
-            snprintf(error, error_size, "event is not valid JSON (at byte %zu)", result.error_offset);
-            memset(out, 0, sizeof *out);
-            return false;
-        }
-        return fail(out, error, error_size, result.status == JSON_ARENA_NO_MEMORY
-                                                ? "out of memory decoding the event"
-                                                : "event is not valid JSON");
+        char why[96];
+        if (result.status == JSON_ARENA_SYNTAX)
+            snprintf(why, sizeof why, "event is not valid JSON (at byte %zu)", result.error_offset);
+        else
+            snprintf(why, sizeof why, "event cannot be decoded: %s", json_arena_status_text(result.status));
+        return fail(out, error, error_size, why);
     }
     if (!cJSON_IsObject(out->root))
         return fail(out, error, error_size, "event is not a JSON object");
