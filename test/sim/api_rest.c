@@ -3,6 +3,7 @@
  * (kube-api.md §2-§8), plus discovery and OpenAPI routing.
  */
 #include "test/sim/api_internal.h"
+#include "test/sim/schema.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -372,12 +373,18 @@ static void add_validation_causes(struct store_error *error, const struct valida
                             causes->items[i].message);
 }
 
+static void add_schema_cause(void *data, const char *field, const char *reason, const char *message)
+{
+    api_error_add_cause(data, reason, field, message);
+}
+
 /*
  * The basic schema of metadata every kind shares (the store checks names and
- * owner references). Answers 422 and returns false on a violation.
+ * owner references), and a custom resource's CRD schema (test/sim/schema.h).
+ * Answers 422 and returns false on a violation.
  */
 static bool check_metadata(struct http_request *request, const struct resource *resource,
-                           const cJSON *body, bool creating)
+                           const cJSON *body, bool creating, const char *subresource)
 {
     struct store_error error = { 0 };
     const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(body, "metadata");
@@ -435,6 +442,9 @@ static bool check_metadata(struct http_request *request, const struct resource *
         validation_check_name(NULL, NULL, resource->name_rule == RESOURCE_NAME_LABEL, &causes);
         add_validation_causes(&error, &causes);
     }
+    /* A status write keeps the stored spec, which was checked when written. */
+    if (resource->custom && resource->schema && !subresource)
+        schema_validate_object(resource->schema, body, add_schema_cause, &error);
     if (error.cause_count == 0) return true;
     finish_invalid(&error, resource->kind, resource->group, name);
     api_send_error(request, &error);
@@ -868,7 +878,7 @@ static void do_create(struct api_server *server, struct http_request *request,
     if (!body) return;
     if (!check_kind(request, body, resource->kind, resource->group_version, resource->custom) ||
         !fix_namespace(request, resource, body, target->namespace) ||
-        !check_metadata(request, resource, body, true)) {
+        !check_metadata(request, resource, body, true, NULL)) {
         cJSON_Delete(body);
         return;
     }
@@ -1141,7 +1151,7 @@ static void do_update(struct api_server *server, struct http_request *request,
     }
     if (!check_kind(request, body, resource->kind, resource->group_version, resource->custom) ||
         !fix_namespace(request, resource, body, target->namespace) ||
-        !check_metadata(request, resource, body, false)) {
+        !check_metadata(request, resource, body, false, target->subresource)) {
         cJSON_Delete(body);
         return;
     }
@@ -1288,7 +1298,7 @@ static void do_patch(struct api_server *server, struct http_request *request,
     }
     if (!check_kind(request, patched, resource->kind, resource->group_version, false) ||
         !fix_namespace(request, resource, patched, target->namespace) ||
-        !check_metadata(request, resource, patched, false)) {
+        !check_metadata(request, resource, patched, false, target->subresource)) {
         store_object_release(current);
         cJSON_Delete(patched);
         return;

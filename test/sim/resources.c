@@ -91,6 +91,7 @@ static void free_record(struct resource *resource)
         free(column->json_path);
     }
     free(resource->printer_columns);
+    cJSON_Delete(resource->schema);
     free(resource);
 }
 
@@ -419,6 +420,9 @@ static struct resource *crd_record(const cJSON *crd, const cJSON *version)
     resource->custom = true;
     resource->create_status = resource->has_status ? RESOURCE_STATUS_DROP : RESOURCE_STATUS_KEEP;
     resource->name_rule = RESOURCE_NAME_PATH_SEGMENT;
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(version, "schema"),
+                                                           "openAPIV3Schema");
+    if (cJSON_IsObject(schema) && !(resource->schema = cJSON_Duplicate(schema, true))) ok = false;
     if (resource->has_scale) {
         resource->scale_spec_replicas_path = copy_or_null(string_at(scale, "specReplicasPath"), &ok);
         resource->scale_status_replicas_path =

@@ -88,6 +88,7 @@ struct resource {
     char *scale_label_selector_path;
     struct resource_printer_column *printer_columns;
     size_t printer_column_count;
+    cJSON *schema;      /* the version's openAPIV3Schema (owned); NULL: none */
 };
 
 struct resource_table;

@@ -642,6 +642,74 @@ static void crd_appears_in_discovery(void)
     fixture_stop();
 }
 
+/* A CRD whose schema types spec.tikv.replicas: the API refuses a wrong
+ * type with the Status the real API server writes; a status write (which
+ * keeps the stored spec) and a good patch pass; a bad patch is refused. */
+static const char TYPED_CRD[] =
+    "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\","
+    "\"metadata\":{\"name\":\"tidbclusters.pingcap.com\"},"
+    "\"spec\":{\"group\":\"pingcap.com\",\"scope\":\"Namespaced\","
+    "\"names\":{\"plural\":\"tidbclusters\",\"singular\":\"tidbcluster\",\"kind\":\"TidbCluster\","
+    "\"listKind\":\"TidbClusterList\"},"
+    "\"versions\":[{\"name\":\"v1alpha1\",\"served\":true,\"storage\":true,"
+    "\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\",\"required\":[\"spec\"],\"properties\":{"
+    "\"spec\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true,\"properties\":{"
+    "\"tikv\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true,\"properties\":{"
+    "\"replicas\":{\"type\":\"integer\"}}}}},"
+    "\"status\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}},"
+    "\"subresources\":{\"status\":{}}}]}}";
+
+static void crd_schema_refuses_wrong_types(void)
+{
+    REQUIRE(fixture_start());
+    struct reply reply = call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                              "application/json", TYPED_CRD);
+    CHECK_INT(reply.status, 201);
+    reply_free(&reply);
+    reply = call("POST", TC_PATH, "application/json",
+                 "{\"apiVersion\":\"pingcap.com/v1alpha1\",\"kind\":\"TidbCluster\","
+                 "\"metadata\":{\"name\":\"bad\"},\"spec\":{\"tikv\":{\"replicas\":\"three\"}}}");
+    CHECK_INT(reply.status, 422);
+    CHECK_STR(str_at(reply.json, "reason"), "Invalid");
+    CHECK_STR(str_at(reply.json, "message"),
+              "TidbCluster.pingcap.com \"bad\" is invalid: spec.tikv.replicas: Invalid value: \"string\": "
+              "spec.tikv.replicas in body must be of type integer: \"string\"");
+    CHECK_STR(str_at(reply.json, "details.causes.0.field"), "spec.tikv.replicas");
+    CHECK_STR(str_at(reply.json, "details.causes.0.reason"), "FieldValueTypeInvalid");
+    reply_free(&reply);
+    reply = call("POST", TC_PATH, "application/json",
+                 "{\"apiVersion\":\"pingcap.com/v1alpha1\",\"kind\":\"TidbCluster\",\"metadata\":{\"name\":\"none\"}}");
+    CHECK_INT(reply.status, 422);
+    CHECK_STR(str_at(reply.json, "message"), "TidbCluster.pingcap.com \"none\" is invalid: spec: Required value");
+    reply_free(&reply);
+
+    reply = call("POST", TC_PATH, "application/json", TC);
+    CHECK_INT(reply.status, 201);
+    char status_body[512];
+    snprintf(status_body, sizeof status_body,
+             "{\"apiVersion\":\"pingcap.com/v1alpha1\",\"kind\":\"TidbCluster\",\"metadata\":{\"name\":\"basic\","
+             "\"resourceVersion\":\"%s\"},\"status\":{\"phase\":\"Normal\"}}",
+             str_at(reply.json, "metadata.resourceVersion") ? str_at(reply.json, "metadata.resourceVersion") : "");
+    reply_free(&reply);
+    /* The status subresource takes a body without spec: the stored spec stays. */
+    reply = call("PUT", TC_PATH "/basic/status", "application/json", status_body);
+    CHECK_INT(reply.status, 200);
+    CHECK_STR(str_at(reply.json, "status.phase"), "Normal");
+    CHECK(get_path(reply.json, "spec.tikv.replicas") != NULL);
+    reply_free(&reply);
+    reply = call("PATCH", TC_PATH "/basic", "application/merge-patch+json", "{\"spec\":{\"tikv\":{\"replicas\":5}}}");
+    CHECK_INT(reply.status, 200);
+    reply_free(&reply);
+    reply = call("PATCH", TC_PATH "/basic", "application/merge-patch+json", "{\"spec\":{\"tikv\":{\"replicas\":5.5}}}");
+    CHECK_INT(reply.status, 422);
+    CHECK_STR(str_at(reply.json, "details.causes.0.field"), "spec.tikv.replicas");
+    reply_free(&reply);
+    reply = call("GET", TC_PATH "/basic", NULL, NULL);
+    CHECK(get_path(reply.json, "spec.tikv.replicas") && get_path(reply.json, "spec.tikv.replicas")->valueint == 5);
+    reply_free(&reply);
+    fixture_stop();
+}
+
 /* ------------------------------------------------------------------ */
 /* CRUD */
 
@@ -1783,6 +1851,7 @@ int main(int argc, char **argv)
         TEST_CASE(auth_needs_bearer_token),
         TEST_CASE(discovery_legacy_and_aggregated),
         TEST_CASE(crd_appears_in_discovery),
+        TEST_CASE(crd_schema_refuses_wrong_types),
         TEST_CASE(crud_with_status_codes),
         TEST_CASE(patches_by_content_type),
         TEST_CASE(binding_and_pod_delete),
