@@ -20,11 +20,6 @@
 #define READY_TIMEOUT_MS 120000
 #define NOTICE_TIMEOUT_MS 60000
 
-static const char *const pods_path =
-    "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
-static const char *const claims_path =
-    "/api/v1/namespaces/default/persistentvolumeclaims?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
-
 /* The PD store whose address names `pod`: its state name ("" when none). */
 static void store_state(struct harness *h, const char *pod, char *out, size_t size, long long *id)
 {
@@ -52,14 +47,8 @@ static bool store_not_up(struct harness *h, void *data, char *why, size_t why_si
 
 static void node_failure_body(struct harness *h)
 {
-    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
-    REQUIRE(harness_operator_start(h, NULL) != NULL);
-    REQUIRE(harness_apply_file(h, "examples/basic/tidb-cluster.yaml", "default"));
+    if (!harness_bring_up_basic(h, READY_TIMEOUT_MS)) return;
     char why[512];
-    if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why)) {
-        test_fail(__FILE__, __LINE__, "not Ready: %s", why);
-        return;
-    }
     cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
     char node[128];
     snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
@@ -69,9 +58,11 @@ static void node_failure_body(struct harness *h)
     long long store_before = 0, store_after = 0;
     store_state(h, "basic-tikv-0", state, sizeof state, &store_before);
     REQUIRE(store_before > 0);
-    char *pods_before = e2e_object_identities(h, pods_path);
-    char *claims_before = e2e_object_identities(h, claims_path);
-    REQUIRE(pods_before && claims_before);
+    struct e2e_identities before = { 0 };
+    if (!e2e_identities_read(h, &before)) {
+        e2e_identities_free(&before);
+        return;
+    }
 
     char path[256];
     snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
@@ -92,12 +83,7 @@ static void node_failure_body(struct harness *h)
 
     /* While the node is away, a few more seconds: nothing touched. */
     harness_sleep_ms(2000);
-    char *pods_during = e2e_object_identities(h, pods_path);
-    char *claims_during = e2e_object_identities(h, claims_path);
-    CHECK_STR(pods_during, pods_before);
-    CHECK_STR(claims_during, claims_before);
-    free(pods_during);
-    free(claims_during);
+    e2e_identities_check_same(h, &before, __FILE__, __LINE__);
 
     snprintf(path, sizeof path, "/world/nodes/%s/recover", node);
     REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
@@ -108,17 +94,11 @@ static void node_failure_body(struct harness *h)
         printf("  node back; Ready again after %.1f s\n", (harness_now_ms() - recovered_at) / 1000.0);
     }
     /* The same pods, claims and store: healed in place. */
-    char *pods_after = e2e_object_identities(h, pods_path);
-    char *claims_after = e2e_object_identities(h, claims_path);
-    CHECK_STR(pods_after, pods_before);
-    CHECK_STR(claims_after, claims_before);
+    e2e_identities_check_same(h, &before, __FILE__, __LINE__);
     store_state(h, "basic-tikv-0", state, sizeof state, &store_after);
     CHECK_INT(store_after, store_before);
     CHECK_STR(state, "Up");
-    free(pods_after);
-    free(claims_after);
-    free(pods_before);
-    free(claims_before);
+    e2e_identities_free(&before);
 }
 
 static void failed_node_is_reported_and_nothing_is_lost(void) { harness_run(node_failure_body, NULL); }

@@ -19,11 +19,6 @@
 #define READY_TIMEOUT_MS 120000
 #define NOTICE_TIMEOUT_MS 60000
 
-static const char *const pods_path =
-    "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
-static const char *const claims_path =
-    "/api/v1/namespaces/default/persistentvolumeclaims?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
-
 struct awaited {
     const char *needle;
     struct e2e_not_ready seen;
@@ -41,7 +36,7 @@ static bool not_ready_saying(struct harness *h, void *data, char *why, size_t wh
  * Ready=False because of PD with `needle` in the message, and checks
  * nothing was touched meanwhile. */
 static void expect_reported(struct harness *h, const char *faults, const char *needle,
-                            const char *pods_before, const char *claims_before)
+                            const struct e2e_identities *before)
 {
     REQUIRE(harness_admin_post(h, "/pd/default/basic/faults", faults, NULL) == 200);
     int64_t start = harness_now_ms();
@@ -56,47 +51,31 @@ static void expect_reported(struct harness *h, const char *faults, const char *n
            awaited.seen.reason, awaited.seen.message);
     CHECK_STR(awaited.seen.reason, "PDNotReady");
     harness_sleep_ms(1500);
-    char *pods = e2e_object_identities(h, pods_path);
-    char *claims = e2e_object_identities(h, claims_path);
-    CHECK_STR(pods, pods_before);
-    CHECK_STR(claims, claims_before);
-    free(pods);
-    free(claims);
+    e2e_identities_check_same(h, before, __FILE__, __LINE__);
 }
 
 static void pd_faults_body(struct harness *h)
 {
-    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
-    REQUIRE(harness_operator_start(h, NULL) != NULL);
-    REQUIRE(harness_apply_file(h, "examples/basic/tidb-cluster.yaml", "default"));
-    char why[512];
-    if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why)) {
-        test_fail(__FILE__, __LINE__, "not Ready: %s", why);
+    if (!harness_bring_up_basic(h, READY_TIMEOUT_MS)) return;
+    struct e2e_identities before = { 0 };
+    if (!e2e_identities_read(h, &before)) {
+        e2e_identities_free(&before);
         return;
     }
-    char *pods_before = e2e_object_identities(h, pods_path);
-    char *claims_before = e2e_object_identities(h, claims_path);
-    REQUIRE(pods_before && claims_before);
-
-    expect_reported(h, "{\"garbage\":true}", "invalid JSON", pods_before, claims_before);
-    expect_reported(h, "{\"garbage\":false,\"failing\":true}", "server not started", pods_before, claims_before);
+    expect_reported(h, "{\"garbage\":true}", "invalid JSON", &before);
+    expect_reported(h, "{\"garbage\":false,\"failing\":true}", "server not started", &before);
 
     /* Slow but correct (every answer 400 ms, under the operator's call
      * timeout): Ready again, exactly as before. */
     REQUIRE(harness_admin_post(h, "/pd/default/basic/faults", "{\"failing\":false,\"delayMs\":400}", NULL) == 200);
     int64_t start = harness_now_ms();
+    char why[512];
     if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why))
         test_fail(__FILE__, __LINE__, "not Ready again with a slow PD: %s", why);
     else
         printf("  PD answers again (400 ms each): Ready after %.1f s\n", (harness_now_ms() - start) / 1000.0);
-    char *pods_after = e2e_object_identities(h, pods_path);
-    char *claims_after = e2e_object_identities(h, claims_path);
-    CHECK_STR(pods_after, pods_before);
-    CHECK_STR(claims_after, claims_before);
-    free(pods_after);
-    free(claims_after);
-    free(pods_before);
-    free(claims_before);
+    e2e_identities_check_same(h, &before, __FILE__, __LINE__);
+    e2e_identities_free(&before);
 }
 
 static void bad_pd_is_reported_and_nothing_is_touched(void) { harness_run(pd_faults_body, NULL); }

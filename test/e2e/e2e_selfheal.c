@@ -105,14 +105,8 @@ static bool replaced_and_ready(struct harness *h, void *data, char *why, size_t 
 
 static void selfheal_body(struct harness *h)
 {
-    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
-    REQUIRE(harness_operator_start(h, NULL) != NULL);
-    REQUIRE(harness_apply_file(h, "examples/basic/tidb-cluster.yaml", "default"));
+    if (!harness_bring_up_basic(h, READY_TIMEOUT_MS)) return;
     char why[512];
-    if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why)) {
-        test_fail(__FILE__, __LINE__, "not Ready: %s", why);
-        return;
-    }
     cJSON *stores = harness_proxy_get(h, "http://basic-pd.default:2379/pd/api/v1/stores", NULL);
     REQUIRE(stores != NULL);
     int stores_before = e2e_jpath_count(stores, "stores");

@@ -1330,3 +1330,52 @@ bool e2e_cluster_not_ready(struct harness *h, void *data, char *why, size_t why_
     cJSON_Delete(tc);
     return down;
 }
+
+static const char *const basic_pods_path =
+    "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
+static const char *const basic_claims_path =
+    "/api/v1/namespaces/default/persistentvolumeclaims?labelSelector=app.kubernetes.io%2Finstance%3Dbasic";
+
+bool e2e_identities_read(struct harness *h, struct e2e_identities *out)
+{
+    out->pods = e2e_object_identities(h, basic_pods_path);
+    out->claims = e2e_object_identities(h, basic_claims_path);
+    if (out->pods && out->claims) return true;
+    test_fail(__FILE__, __LINE__, "cannot list the pods and claims of default/basic");
+    return false;
+}
+
+void e2e_identities_check_same(struct harness *h, const struct e2e_identities *before, const char *file,
+                               int line)
+{
+    struct e2e_identities now = { 0 };
+    if (!e2e_identities_read(h, &now)) {
+        e2e_identities_free(&now);
+        return;
+    }
+    if (strcmp(now.pods, before->pods) != 0)
+        test_fail(file, line, "pods changed:\n  before %s\n  now    %s", before->pods, now.pods);
+    if (strcmp(now.claims, before->claims) != 0)
+        test_fail(file, line, "claims changed:\n  before %s\n  now    %s", before->claims, now.claims);
+    e2e_identities_free(&now);
+}
+
+void e2e_identities_free(struct e2e_identities *identities)
+{
+    free(identities->pods);
+    free(identities->claims);
+    identities->pods = identities->claims = NULL;
+}
+
+bool harness_bring_up_basic(struct harness *h, int timeout_ms)
+{
+    char why[512];
+    if (!harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL) ||
+        !harness_operator_start(h, NULL) || !harness_apply_file(h, "examples/basic/tidb-cluster.yaml", "default")) {
+        test_fail(__FILE__, __LINE__, "cannot start the operator or apply the example");
+        return false;
+    }
+    if (harness_wait_ready(h, &harness_basic_cluster, timeout_ms, why, sizeof why)) return true;
+    test_fail(__FILE__, __LINE__, "not Ready within %d s: %s", timeout_ms / 1000, why);
+    return false;
+}

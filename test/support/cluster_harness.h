@@ -260,6 +260,23 @@ bool e2e_lease_holder(struct harness *h, char *holder, size_t size, char *lease_
  * when the API did not answer. */
 char *e2e_object_identities(struct harness *h, const char *path);
 
+/* The pods and claims of default/basic, as e2e_object_identities strings. */
+struct e2e_identities {
+    char *pods;
+    char *claims;
+};
+/* False (and a failure recorded) when the API did not answer. */
+bool e2e_identities_read(struct harness *h, struct e2e_identities *out);
+/* Records a failure at file:line unless default/basic's pods and claims
+ * are exactly those of `before` (nothing deleted, recreated or rebound). */
+void e2e_identities_check_same(struct harness *h, const struct e2e_identities *before, const char *file,
+                               int line);
+void e2e_identities_free(struct e2e_identities *identities);
+
+/* The CRD, one operator and examples/basic/tidb-cluster.yaml, then the
+ * exact Ready end state within timeout_ms; false with a failure recorded. */
+bool harness_bring_up_basic(struct harness *h, int timeout_ms);
+
 /* What the Ready condition of default/basic said when it was last read. */
 struct e2e_not_ready {
     char reason[64];
