@@ -1162,17 +1162,22 @@ cJSON *e2e_list(struct harness *h, const char *path)
     return items ? items : cJSON_CreateArray();
 }
 
-cJSON *e2e_basic_cluster_object(void)
+cJSON *e2e_repo_yaml_first(const char *relative)
 {
     size_t length = 0;
-    char *text = e2e_repo_file_read("examples/basic/tidb-cluster.yaml", &length);
+    char *text = e2e_repo_file_read(relative, &length);
     if (!text) return NULL;
     char error[256];
     cJSON *documents = e2e_yaml_to_json(text, length, error, sizeof error);
     free(text);
-    cJSON *tc = documents ? cJSON_DetachItemFromArray(documents, 0) : NULL;
+    cJSON *first = documents ? cJSON_DetachItemFromArray(documents, 0) : NULL;
     cJSON_Delete(documents);
-    return tc;
+    return first;
+}
+
+cJSON *e2e_basic_cluster_object(void)
+{
+    return e2e_repo_yaml_first("examples/basic/tidb-cluster.yaml");
 }
 
 int e2e_create_cluster(struct harness *h, cJSON *tc, const char *namespace, const char *name,

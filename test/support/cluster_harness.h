@@ -44,6 +44,9 @@ cJSON *e2e_yaml_to_json(const char *text, size_t length, char *error, size_t err
 /* A file of the repository ("examples/basic/tidb-cluster.yaml") as text
  * (malloc'd), or any absolute path; NULL when unreadable. */
 char *e2e_repo_file_read(const char *relative, size_t *length);
+/* The first document of a repository YAML file as cJSON (caller owns), or
+ * NULL when unreadable or not YAML. */
+cJSON *e2e_repo_yaml_first(const char *relative);
 /* The absolute path of a repository file (static buffer per call site not
  * needed: written into `out`). */
 bool e2e_repo_path(const char *relative, char *out, size_t size);

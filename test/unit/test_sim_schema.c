@@ -100,24 +100,12 @@ static void validation_table(void)
     }
 }
 
-static cJSON *first_document(const char *relative)
-{
-    size_t length = 0;
-    char *text = e2e_repo_file_read(relative, &length);
-    char error[256];
-    cJSON *documents = text ? e2e_yaml_to_json(text, length, error, sizeof error) : NULL;
-    free(text);
-    cJSON *first = documents ? cJSON_DetachItemFromArray(documents, 0) : NULL;
-    cJSON_Delete(documents);
-    return first;
-}
-
 /* The CRD this repository ships: the example is valid, and the type errors
  * users make are caught with the field named. */
 static void shipped_crd_schema(void)
 {
-    cJSON *crd = first_document("manifests/crd/pingcap.com_tidbclusters.yaml");
-    cJSON *example = first_document("examples/basic/tidb-cluster.yaml");
+    cJSON *crd = e2e_repo_yaml_first("manifests/crd/pingcap.com_tidbclusters.yaml");
+    cJSON *example = e2e_repo_yaml_first("examples/basic/tidb-cluster.yaml");
     REQUIRE(crd && example);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(

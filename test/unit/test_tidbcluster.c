@@ -9,21 +9,7 @@
 
 /* ---- YAML files → cJSON (what kubectl does before sending them) ---- */
 
-/* The first document of a repository YAML file, through the same reader
- * the end-to-end harness applies manifests with. */
-static cJSON *load_yaml(const char *relative)
-{
-    size_t length = 0;
-    char *text = e2e_repo_file_read(relative, &length);
-    if (!text)
-        return NULL;
-    char error[256];
-    cJSON *documents = e2e_yaml_to_json(text, length, error, sizeof error);
-    free(text);
-    cJSON *first = documents ? cJSON_DetachItemFromArray(documents, 0) : NULL;
-    cJSON_Delete(documents);
-    return first;
-}
+static cJSON *load_yaml(const char *relative) { return e2e_repo_yaml_first(relative); }
 
 /* ---- helpers ---- */
 
