@@ -573,6 +573,16 @@ static void shipped_crd_and_example_apply(void)
         CHECK_INT(number_at(tc, "spec.tikv.replicas"), 3);
         CHECK_STR(text_at(tc, "metadata.namespace"), "demo");
         cJSON_Delete(tc);
+        /* A wrong type is refused by the CRD's schema, and kubectl says where. */
+        CHECK(KUBECTL(&sim, &output, "patch", "tc", "basic", "-n", "demo", "--type", "merge", "-p",
+                      "{\"spec\":{\"tikv\":{\"replicas\":\"three\"}}}") != 0);
+        CHECK(output && strstr(output, "The TidbCluster \"basic\" is invalid: spec.tikv.replicas: Invalid value: "
+                                       "\"string\": spec.tikv.replicas in body must be of type integer: "
+                                       "\"string\"") != NULL);
+        free(output);
+        tc = get_json(&sim, "tc", "basic", "demo");
+        CHECK_INT(number_at(tc, "spec.tikv.replicas"), 3);
+        cJSON_Delete(tc);
     }
     sim_stop(&sim);
 }

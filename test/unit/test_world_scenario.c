@@ -638,6 +638,21 @@ static bool probe_pod_ready(const struct sim *sim, void *data, char *why, size_t
 
 /* ---- case 1 ---- */
 
+struct gone_probe {
+    const char *pod;
+};
+
+static bool probe_pod_gone(const struct sim *sim, void *data, char *why, size_t why_size)
+{
+    const struct gone_probe *probe = data;
+    char *output = NULL;
+    int code = KUBECTL(sim, &output, "get", "pod", probe->pod, "-n", NAMESPACE);
+    bool gone = code == 1 && output && strstr(output, "NotFound") != NULL;
+    snprintf(why, why_size, "kubectl get pod %s: %d %.200s", probe->pod, code, output ? output : "");
+    free(output);
+    return gone;
+}
+
 static void scenario_body(struct sim *sim)
 {
     char *yaml = cluster_yaml();
@@ -764,6 +779,25 @@ static void scenario_body(struct sim *sim)
                      "http://basic-tikv-0.basic-tikv-peer.default:20180/status", NULL, &body);
     CHECK_INT(code, 200);
     free(body);
+
+    /* 5. pods deleted the way users delete them: gracefully (Terminating
+     * until the kubelet stopped them), or at once with --force. */
+    char *output = NULL;
+    CHECK_INT(KUBECTL(sim, &output, "delete", "pod", "basic-tidb-0", "-n", NAMESPACE, "--wait=false"), 0);
+    CHECK(output && strstr(output, "pod \"basic-tidb-0\" deleted") != NULL);
+    free(output);
+    CHECK_INT(KUBECTL(sim, &output, "get", "pod", "basic-tidb-0", "-n", NAMESPACE), 0);
+    CHECK(output && strstr(output, "Terminating") != NULL);
+    free(output);
+    struct gone_probe gone = { "basic-tidb-0" };
+    CHECK(WAIT_FOR(sim, probe_pod_gone, &gone, 10000, "basic-tidb-0 gone after its grace period"));
+    CHECK_INT(KUBECTL(sim, &output, "delete", "pod", "basic-pd-2", "-n", NAMESPACE, "--grace-period=0",
+                      "--force"), 0);
+    CHECK(output && strstr(output, "pod \"basic-pd-2\" force deleted") != NULL);
+    free(output);
+    CHECK_INT(KUBECTL(sim, &output, "get", "pod", "basic-pd-2", "-n", NAMESPACE), 1);
+    CHECK(output && strstr(output, "NotFound") != NULL);
+    free(output);
 }
 
 static void world_node_failure_and_recovery(void)
