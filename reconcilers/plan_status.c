@@ -440,6 +440,29 @@ static bool write_if_changed(struct plan *plan, const char *name, const char *na
     return plan_update_status(plan, name ? name : "", body);
 }
 
+/* The Ready condition's status as last written ("True", "False"), or NULL. */
+static const char *written_ready(const struct tidbcluster_status *status)
+{
+    for (size_t i = 0; i < status->conditions.count; i++)
+        if (same_text(status->conditions.items[i].type, CONDITION_READY))
+            return status->conditions.items[i].status;
+    return NULL;
+}
+
+/* Rule ready_flips_are_events: a cluster that stops being Ready gets a
+ * Warning Event with the reason and message of the condition (what SREs
+ * alert on), and a Normal one when it becomes Ready. Only on a flip of the
+ * written condition, so a steady cluster emits nothing. */
+static bool plan_ready_flip_event(struct planning *p, const struct ready_verdict *verdict)
+{
+    const char *before = written_ready(&p->cluster->status);
+    if (verdict->ready && !same_text(before, "True"))
+        return plan_event(p->plan, false, REASON_READY, "%s", verdict->message);
+    if (!verdict->ready && same_text(before, "True"))
+        return plan_event(p->plan, true, verdict->reason, "cluster is not ready: %s", verdict->message);
+    return true;
+}
+
 bool planner_plan_status(struct planning *p, const struct ready_verdict *verdict_in)
 {
     const struct tidbcluster *cluster = p->cluster;
@@ -455,7 +478,8 @@ bool planner_plan_status(struct planning *p, const struct ready_verdict *verdict
             ok = fill_tikv(p, &next.tikv, now);
         if (ok && p->component[TC_TIDB].present)
             ok = fill_tidb(p, &next.tidb, now);
-        ok = ok && set_ready_condition(&next, verdict_in->ready, verdict_in->reason, verdict_in->message, now);
+        ok = ok && plan_ready_flip_event(p, verdict_in) &&
+             set_ready_condition(&next, verdict_in->ready, verdict_in->reason, verdict_in->message, now);
         ok = ok && write_if_changed(p->plan, cluster->name, cluster->namespace, cluster->resource_version,
                                     &cluster->status, &next);
     }

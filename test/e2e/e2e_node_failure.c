@@ -78,6 +78,19 @@ static void node_failure_body(struct harness *h)
           strcmp(seen.reason, "TiDBNotReady") == 0);
     /* The message points at the trouble: the node, or the store's pod. */
     CHECK(strstr(seen.message, node) != NULL || strstr(seen.message, "basic-tikv-0") != NULL);
+    /* And a Warning Event says so (what alerting watches). */
+    cJSON *events = e2e_list(h, "/api/v1/namespaces/default/events");
+    bool warned = false;
+    const cJSON *event;
+    cJSON_ArrayForEach(event, events) {
+        const char *type = e2e_jpath_str(event, "type"), *object = e2e_jpath_str(event, "involvedObject.name");
+        const char *message = e2e_jpath_str(event, "message");
+        if (type && strcmp(type, "Warning") == 0 && object && strcmp(object, "basic") == 0 && message &&
+            strncmp(message, "cluster is not ready: ", 22) == 0)
+            warned = true;
+    }
+    cJSON_Delete(events);
+    CHECK(warned);
     if (!harness_wait(h, store_not_up, "basic-tikv-0", NOTICE_TIMEOUT_MS, 200, why, sizeof why))
         test_fail(__FILE__, __LINE__, "PD never lost the store: %s", why);
 

@@ -522,7 +522,8 @@ static void ready_cluster_writes_status_once(void)
     REQUIRE(fixture_init(NULL));
     cluster_running();
     REQUIRE(run());
-    CHECK_PLAN("update-status tidbclusters basic");
+    /* Becoming Ready is an Event too (ready_flips_are_events). */
+    CHECK_PLAN("event Normal Ready; update-status tidbclusters basic");
     CHECK_INT(F.plan.requeue_after_ms, 0);
     CHECK_STR(ready_field("status"), "True");
     CHECK_STR(ready_field("reason"), "Ready");
@@ -587,7 +588,7 @@ static void transition_times_move_only_on_change(void)
     F.stores[2].state_name_text = "Down";
     F.health[2].health = false;
     REQUIRE(run());
-    CHECK_PLAN("update-status tidbclusters basic");
+    CHECK_PLAN("event Warning PDNotReady; update-status tidbclusters basic");
     const cJSON *status = status_of_plan();
     CHECK_STR(json_string(JSON_PATH(status, "tikv", "stores", "3", "lastTransitionTime")), "2026-11-18T12:06:40Z");
     CHECK_STR(json_string(JSON_PATH(status, "tikv", "stores", "1", "lastTransitionTime")), NOW_TEXT);
@@ -931,7 +932,8 @@ static void pd_unreachable_is_a_condition(void)
         /* A PD pod is gone meanwhile: recreated all the same (joins). */
         F.pods[2].meta.name = "gone";
         REQUIRE(run());
-        CHECK_PLAN("create pods basic-pd-2; event Normal Created; update-status tidbclusters basic");
+        CHECK_PLAN("create pods basic-pd-2; event Normal Created; event Warning PDNotReady; "
+                   "update-status tidbclusters basic");
         CHECK_STR(ready_field("reason"), "PDNotReady");
         CHECK_STR(ready_field("message"), row->expected);
         const cJSON *status = status_of_plan();
@@ -1098,6 +1100,37 @@ static void not_ready_pod_is_named(void)
     }
 }
 
+/* ready_flips_are_events: Warning with the condition's reason and message
+ * when Ready goes True -> False, Normal Ready when it becomes True, nothing
+ * while it stays either way. */
+static void ready_flips_are_events(void)
+{
+    REQUIRE(fixture_init(NULL));
+    cluster_running();
+    REQUIRE(run());
+    CHECK_STR(F.plan.actions[0].reason, "Ready");
+    CHECK_STR(F.plan.actions[0].message, "TiDB cluster is fully up and running");
+    REQUIRE(adopt_status());
+    REQUIRE(run());
+    CHECK_PLAN(""); /* steady: no event, no write */
+    F.pods[4].ready = CONDITION_FALSE;
+    REQUIRE(run());
+    CHECK_PLAN("event Warning TiKVStoreNotUp; update-status tidbclusters basic");
+    CHECK(F.plan.actions[0].warning);
+    CHECK_STR(F.plan.actions[0].message,
+              "cluster is not ready: 2/3 TiKV pods ready; basic-tikv-1 on node-1 is not ready");
+    REQUIRE(adopt_status());
+    F.pods[5].ready = CONDITION_FALSE; /* worse, but still not ready: no new Event */
+    REQUIRE(run());
+    CHECK_PLAN("update-status tidbclusters basic");
+    REQUIRE(adopt_status());
+    F.pods[4].ready = CONDITION_TRUE;
+    F.pods[5].ready = CONDITION_TRUE;
+    REQUIRE(run());
+    CHECK_PLAN("event Normal Ready; update-status tidbclusters basic");
+    fixture_done();
+}
+
 static void tidb_not_ready_reported(void)
 {
     REQUIRE(fixture_init(NULL));
@@ -1139,7 +1172,7 @@ static void world_is_not_modified(void)
     cJSON *before = tidbcluster_status_encode(&F.tc.status);
     REQUIRE(run());
     REQUIRE(run()); /* same world, same plan */
-    CHECK_PLAN("update-status tidbclusters basic");
+    CHECK_PLAN("event Normal Ready; update-status tidbclusters basic");
     cJSON *after = tidbcluster_status_encode(&F.tc.status);
     CHECK(cJSON_Compare(before, after, true));
     cJSON_Delete(before);
@@ -1219,6 +1252,7 @@ int main(int argc, char **argv)
         TEST_CASE(store_not_up_named),
         TEST_CASE(tidb_not_ready_reported),
         TEST_CASE(not_ready_pod_is_named),
+        TEST_CASE(ready_flips_are_events),
         TEST_CASE(other_conditions_kept),
         TEST_CASE(world_is_not_modified),
         TEST_CASE(no_leader_is_not_ready),
