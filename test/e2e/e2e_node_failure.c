@@ -114,12 +114,116 @@ static void node_failure_body(struct harness *h)
     e2e_identities_free(&before);
 }
 
+struct evicted {
+    const char *pod;
+    char uid[64];
+};
+
+/* The pod has a deletionTimestamp (evicted) and is still there. */
+static bool pod_terminating(struct harness *h, void *data, char *why, size_t why_size)
+{
+    struct evicted *evicted = data;
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", evicted->pod);
+    cJSON *pod = e2e_get(h, path, NULL);
+    bool terminating = pod && e2e_jpath(pod, "metadata.deletionTimestamp") != NULL;
+    snprintf(evicted->uid, sizeof evicted->uid, "%s", e2e_jpath_str(pod, "metadata.uid") ? e2e_jpath_str(pod, "metadata.uid") : "");
+    snprintf(why, why_size, "%s %s", evicted->pod, pod ? (terminating ? "terminating" : "not evicted yet") : "gone");
+    cJSON_Delete(pod);
+    return terminating;
+}
+
+/*
+ * A node that stays away past the unreachable taint's toleration (300 s in
+ * Kubernetes; 5 s here): its pods are evicted, i.e. deleted gracefully, and
+ * stay Terminating because no kubelet confirms they stopped. Their volumes
+ * may still be attached there, so the operator must wait: no replacement,
+ * no force delete, no claim touched. When the node is back its kubelet
+ * stops them, they go, and the operator recreates them on the same claims;
+ * PD sees the same store again.
+ */
+static void eviction_body(struct harness *h)
+{
+    if (!harness_bring_up_basic(h, READY_TIMEOUT_MS)) return;
+    char why[512];
+    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
+    char node[128];
+    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
+    cJSON_Delete(victim);
+    REQUIRE(node[0] != '\0');
+    char state[32];
+    long long store_before = 0, store_after = 0;
+    store_state(h, "basic-tikv-0", state, sizeof state, &store_before);
+    struct e2e_identities before = { 0 };
+    if (!e2e_identities_read(h, &before)) {
+        e2e_identities_free(&before);
+        return;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
+    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    int64_t failed_at = harness_now_ms();
+    struct evicted evicted = { .pod = "basic-tikv-0" };
+    if (!harness_wait(h, pod_terminating, &evicted, NOTICE_TIMEOUT_MS, 200, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "not evicted: %s", why);
+        e2e_identities_free(&before);
+        return;
+    }
+    /* The node grace (40 s) plus the toleration (5 s), at speed 10. */
+    printf("  node %s away past the toleration: basic-tikv-0 Terminating after %.1f s\n", node,
+           (harness_now_ms() - failed_at) / 1000.0);
+    /* Waiting, not replacing: the Terminating pod is the same one, claims untouched. */
+    harness_sleep_ms(3000);
+    struct evicted still = { .pod = "basic-tikv-0" };
+    CHECK(pod_terminating(h, &still, why, sizeof why));
+    CHECK_STR(still.uid, evicted.uid);
+    struct e2e_identities during = { 0 };
+    if (e2e_identities_read(h, &during)) CHECK_STR(during.claims, before.claims);
+    e2e_identities_free(&during);
+
+    snprintf(path, sizeof path, "/world/nodes/%s/recover", node);
+    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    int64_t recovered_at = harness_now_ms();
+    if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why))
+        test_fail(__FILE__, __LINE__, "not Ready after the node came back: %s", why);
+    else
+        printf("  node back; evicted pods replaced and Ready after %.1f s\n",
+               (harness_now_ms() - recovered_at) / 1000.0);
+    struct e2e_identities after = { 0 };
+    if (e2e_identities_read(h, &after)) CHECK_STR(after.claims, before.claims);
+    e2e_identities_free(&after);
+    cJSON *pod = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
+    const char *uid = e2e_jpath_str(pod, "metadata.uid");
+    CHECK(uid && strcmp(uid, evicted.uid) != 0);
+    cJSON_Delete(pod);
+    store_state(h, "basic-tikv-0", state, sizeof state, &store_after);
+    CHECK_INT(store_after, store_before);
+    CHECK_STR(state, "Up");
+    e2e_identities_free(&before);
+}
+
 static void failed_node_is_reported_and_nothing_is_lost(void) { harness_run(node_failure_body, NULL); }
+
+static void evicted_pods_wait_for_their_node(void)
+{
+    char config[600];
+    snprintf(config, sizeof config, "%s/world.json", test_temp_dir());
+    FILE *file = fopen(config, "w");
+    if (!file) {
+        test_fail(__FILE__, __LINE__, "cannot write %s", config);
+        return;
+    }
+    fputs("{\"taintEvictionMs\": 5000}\n", file);
+    fclose(file);
+    struct sim_options options = { .world_config = config };
+    harness_run(eviction_body, &options);
+}
 
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
         TEST_CASE(failed_node_is_reported_and_nothing_is_lost),
+        TEST_CASE(evicted_pods_wait_for_their_node),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -464,6 +464,12 @@ void kubelet_node_recovered(struct world *world, struct sim_node *node)
     memcpy(pods, node->pods, count * sizeof *pods);
     for (size_t i = 0; i < count; i++) {
         struct sim_pod *pod = pods[i];
+        if (pod->stage != KUBELET_TERMINATING && pod->stage != KUBELET_DONE &&
+            json_at(store_object_tree(pod->object), "metadata", "deletionTimestamp", NULL)) {
+            /* Deleted (evicted) while the node was away: stop it now. */
+            kubelet_on_pod(world, pod);
+            continue;
+        }
         switch (pod->stage) {
         case KUBELET_READY: {
             /* The kubelet's status manager re-posts what it knows. */

@@ -336,6 +336,50 @@ static bool edit_taints(struct world *world, cJSON *object, void *data)
     return add_taint(taints, "NoSchedule", edit->now) && add_taint(taints, "NoExecute", edit->now);
 }
 
+/* Does the pod tolerate the unreachable taint for good (no tolerationSeconds)? */
+static bool tolerates_unreachable(const cJSON *pod)
+{
+    const cJSON *toleration;
+    cJSON_ArrayForEach(toleration, json_at(pod, "spec", "tolerations", NULL)) {
+        const char *key = json_string_at(toleration, "key", NULL);
+        const char *effect = json_string_at(toleration, "effect", NULL);
+        const char *operator = json_string_at(toleration, "operator", NULL);
+        bool matches = key ? strcmp(key, "node.kubernetes.io/unreachable") == 0
+                           : operator && strcmp(operator, "Exists") == 0;
+        if (matches && (!effect || strcmp(effect, "NoExecute") == 0) &&
+            !cJSON_GetObjectItemCaseSensitive(toleration, "tolerationSeconds"))
+            return true;
+    }
+    return false;
+}
+
+/* The taint manager: the unreachable node's pods are deleted (gracefully:
+ * with the kubelet gone they stay Terminating until the node is back). */
+static void on_eviction(struct world *world, struct world_timer *timer)
+{
+    struct sim_node *node = (struct sim_node *)((char *)timer - offsetof(struct sim_node, eviction));
+    if (!node->unreachable) return;
+    /* Collect first: each delete re-enters the pod watch. */
+    size_t count = 0;
+    char **keys = calloc(node->pod_count ? node->pod_count : 1, sizeof *keys);
+    if (!keys) return;
+    for (size_t i = 0; i < node->pod_count; i++) {
+        const struct sim_pod *pod = node->pods[i];
+        if (tolerates_unreachable(store_object_tree(pod->object))) continue;
+        if (asprintf(&keys[count], "%s/%s", pod->namespace, pod->name) >= 0) count++;
+    }
+    log_info("world: evicting pods from unreachable node", "node=%s pods=%zu", node->name, count);
+    for (size_t i = 0; i < count; i++) {
+        char *slash = strchr(keys[i], '/');
+        *slash = '\0';
+        struct store_reply reply = { 0 };
+        store_delete(world->store, world->r_pods, keys[i], slash + 1, NULL, &reply);
+        store_reply_clear(&reply);
+        free(keys[i]);
+    }
+    free(keys);
+}
+
 static void mark_unreachable(struct world *world, struct sim_node *node)
 {
     char now[32];
@@ -346,6 +390,8 @@ static void mark_unreachable(struct world *world, struct sim_node *node)
     node->unreachable = true;
     log_info("world: node unreachable", "node=%s", node->name);
     kubelet_node_failed(world, node);
+    if (world->options.taint_eviction_ms > 0)
+        world_timer_at(world, &node->eviction, world_after(world, world->options.taint_eviction_ms));
 }
 
 static void on_heartbeat(struct world *world, struct world_timer *timer)
@@ -367,6 +413,7 @@ static void on_heartbeat(struct world *world, struct world_timer *timer)
     node->last_heartbeat_ms = now_ms;
     if (node->unreachable) {
         node->unreachable = false;
+        world_timer_cancel(world, &node->eviction);
         world_edit_object(world, world->r_nodes, NULL, node->name, false, edit_taints, &edit);
         log_info("world: node recovered", "node=%s", node->name);
         kubelet_node_recovered(world, node);
@@ -429,6 +476,7 @@ static struct sim_node *insert_node(struct world *world, const char *name)
     node->index = world->next_node_index++;
     node->next_ip = 2;
     node->heartbeat.fire = on_heartbeat;
+    node->eviction.fire = on_eviction;
     size_t at = 0;
     while (at < world->node_count && strcmp(world->nodes[at]->name, name) < 0) at++;
     memmove(world->nodes + at + 1, world->nodes + at,
@@ -486,6 +534,7 @@ static void remove_node(struct world *world, struct sim_node *node)
             (world->node_count - at - 1) * sizeof *world->nodes);
     world->node_count--;
     world_timer_cancel(world, &node->heartbeat);
+    world_timer_cancel(world, &node->eviction);
     while (node->pod_count) {
         struct sim_pod *pod = node->pods[node->pod_count - 1];
         nodes_unaccount(world, pod);

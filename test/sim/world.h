@@ -68,6 +68,10 @@ struct world_options {
     uint64_t heartbeat_ms;        /* node status refresh; default 10 s */
     uint64_t node_grace_ms;       /* no heartbeat this long: Ready Unknown; default 40 s */
     uint64_t eviction_timeout_ms; /* pods of a deleted node are deleted after; default 40 s */
+    uint64_t taint_eviction_ms;   /* pods on an unreachable node are evicted (deleted
+                                     gracefully, so they stay Terminating until the node
+                                     is back) after; default 300 s, the default toleration
+                                     of the unreachable taint; 0: never */
     uint64_t start_delay_ms;      /* bound pod -> Running; default 1 s (0: at once) */
     uint64_t ready_delay_ms;      /* Running -> Ready; default 500 ms (0: with Running) */
     uint64_t deletion_grace_cap_ms; /* terminating pods (held by finalizers) stop after
@@ -88,6 +92,7 @@ bool world_config_grid(struct world_options *options, int zones, int per_zone, i
  *   {"zones": 3, "nodesPerZone": 2, "cpu": "16", "memory": "64Gi", "pods": 110,
  *    "localVolumesPerNode": 4, "localVolumeSize": "100Gi", "storageClasses": true,
  *    "heartbeatMs": 10000, "nodeGraceMs": 40000, "evictionTimeoutMs": 40000,
+ *    "taintEvictionMs": 300000,
  *    "startDelayMs": 1000, "readyDelayMs": 500, "retryMs": 5000,
  *    "nodes": [{"name": "n1", "zone": "z", "cpu": "8", "memory": "32Gi", "pods": 50,
  *               "labels": {...}, "taints": [...], "localVolumes": 2}]}

@@ -15,6 +15,7 @@ static void set_defaults(struct world_options *options)
     options->heartbeat_ms = 10000;
     options->node_grace_ms = 40000;
     options->eviction_timeout_ms = 40000;
+    options->taint_eviction_ms = 300000;
     options->start_delay_ms = 1000;
     options->ready_delay_ms = 500;
     options->deletion_grace_cap_ms = 2000;
@@ -208,6 +209,7 @@ bool world_config_parse(const char *json, struct world_options *options, char *e
               number_field(root, "nodeGraceMs", &options->node_grace_ms, error, error_size) &&
               number_field(root, "evictionTimeoutMs", &options->eviction_timeout_ms, error,
                            error_size) &&
+              number_field(root, "taintEvictionMs", &options->taint_eviction_ms, error, error_size) &&
               number_field(root, "startDelayMs", &options->start_delay_ms, error, error_size) &&
               number_field(root, "readyDelayMs", &options->ready_delay_ms, error, error_size) &&
               number_field(root, "deletionGraceCapMs", &options->deletion_grace_cap_ms, error,

@@ -141,6 +141,7 @@ struct sim_node {
     bool managed;                 /* its heartbeat timer runs */
     uint64_t last_heartbeat_ms;
     struct world_timer heartbeat;
+    struct world_timer eviction;  /* armed while unreachable (taint_eviction_ms) */
 };
 
 /* Pods of a deleted node, deleted when the timer fires. */

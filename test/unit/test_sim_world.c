@@ -720,6 +720,36 @@ static void node_failure_and_recovery(void)
     teardown(&f);
 }
 
+/* The taint manager: 300 s after a node became unreachable its pods are
+ * deleted gracefully; with the kubelet gone they stay Terminating (their
+ * volumes stay attached there) until the node is back, whose kubelet then
+ * stops and removes them. A pod that tolerates the taint for good stays. */
+static void unreachable_node_pods_are_evicted_and_wait(void)
+{
+    struct fixture f;
+    REQUIRE(setup(&f));
+    REQUIRE(create_pod(&f, "victim", "\"nodeSelector\":{\"kubernetes.io/hostname\":\"node-a1\"}", NULL));
+    REQUIRE(create_pod(&f, "tolerant", "\"nodeSelector\":{\"kubernetes.io/hostname\":\"node-a1\"},"
+                                        "\"tolerations\":[{\"key\":\"node.kubernetes.io/unreachable\","
+                                        "\"operator\":\"Exists\",\"effect\":\"NoExecute\"}]", NULL));
+    settle(&f, 2000);
+    CHECK(world_fail_node(f.world, "node-a1"));
+    settle(&f, 45000); /* unreachable now */
+    CHECK_STR(condition(&f, "nodes", NULL, "node-a1", "Ready", "status"), "Unknown");
+    settle(&f, 290000);
+    CHECK(pod_field(&f, "victim", "metadata.deletionTimestamp") == NULL);
+    settle(&f, 20000);
+    CHECK(pod_field(&f, "victim", "metadata.deletionTimestamp") != NULL);
+    CHECK(pod_field(&f, "tolerant", "metadata.deletionTimestamp") == NULL);
+    settle(&f, 600000); /* however long: Terminating while the node is away */
+    CHECK(pod_field(&f, "victim", "metadata.name") != NULL);
+    CHECK(world_recover_node(f.world, "node-a1"));
+    settle(&f, 3000);
+    CHECK(pod_field(&f, "victim", "metadata.name") == NULL);
+    CHECK_STR(condition(&f, "pods", "default", "tolerant", "Ready", "status"), "True");
+    teardown(&f);
+}
+
 static void deleted_node_pods_are_collected(void)
 {
     struct fixture f;
@@ -977,6 +1007,7 @@ int main(int argc, char **argv)
         TEST_CASE(crash_restarts_then_backs_off),
         TEST_CASE(crashed_and_terminating_pods_as_pd_sees_them),
         TEST_CASE(node_failure_and_recovery),
+        TEST_CASE(unreachable_node_pods_are_evicted_and_wait),
         TEST_CASE(deleted_node_pods_are_collected),
         TEST_CASE(speed_shortens_delays),
         TEST_CASE(config_parse_rejects_bad_input),
