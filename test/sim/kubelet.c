@@ -4,9 +4,12 @@
  * the volume manager waits for mounts), then Ready after ready_delay_ms.
  * Injected crashes restart a container (restartCount+1; the first restart is
  * immediate, later ones wait in CrashLoopBackOff, 10 s doubling to 5 min, as
- * the kubelet's back-off does). A pod held by finalizers after a delete
- * terminates after min(grace period, cap); pods without finalizers are
- * removed by the store at once, and the kubelet just forgets them.
+ * the kubelet's back-off does). A deleted pod (the store keeps a bound pod
+ * with a deletionTimestamp for its grace period, and finalizers keep any)
+ * terminates after min(grace period, cap), and the kubelet then removes it
+ * with a delete of grace 0; pods the store removed at once (unbound, or
+ * grace 0) are just forgotten. A pod deleted while its node was away is
+ * stopped when the node is back.
  *
  * A failed node's kubelet does nothing; its status writes resume when the
  * node recovers. The node lifecycle controller's "mark pods not ready" is

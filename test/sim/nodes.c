@@ -4,7 +4,10 @@
  * resources of the pods bound to each, and plays the node lifecycle
  * controller: a node without heartbeats for the grace period goes
  * Ready=Unknown, gets the unreachable taints and its pods go Ready=False.
- * A deleted node's pods are removed after the eviction timeout (pod GC).
+ * The taint manager evicts its pods (a graceful delete: they stay
+ * Terminating until the node is back) after taint_eviction_ms, except pods
+ * that tolerate the unreachable taint for good. A deleted node's pods are
+ * removed after the eviction timeout (pod GC).
  */
 #include <inttypes.h>
 #include <math.h>
