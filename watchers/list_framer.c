@@ -145,6 +145,29 @@ static bool begin_value(struct list_framer *framer, const char *p, bool item)
     return true;
 }
 
+/* Scans on inside a string from `p` (its opening quote is behind; a
+ * pending backslash is in framer->escape). Returns one past the closing
+ * quote, or NULL when the string goes on past `end` (the escape state is
+ * kept for the next bytes). */
+static const char *scan_string_rest(struct list_framer *framer, const char *p, const char *end)
+{
+    for (;;) {
+        if (framer->escape) {
+            if (p == end)
+                return NULL;
+            framer->escape = false;
+            p++;
+        }
+        p = json_scan_quote_or_backslash(p, end);
+        if (p == end)
+            return NULL;
+        if (*p == '"')
+            return p + 1;
+        framer->escape = true;
+        p++;
+    }
+}
+
 /* Scans a value on from `p` (its first byte is behind). Returns where the
  * value ends (one past its last byte), or NULL when it goes on past `end`. */
 static const char *scan_value(struct list_framer *framer, const char *p, const char *end)
@@ -155,38 +178,13 @@ static const char *scan_value(struct list_framer *framer, const char *p, const c
             p++;
         return p < end ? p : NULL;
     case V_STRING:
-        for (;;) {
-            if (framer->escape) {
-                if (p == end)
-                    return NULL;
-                framer->escape = false;
-                p++;
-            }
-            p = json_scan_quote_or_backslash(p, end);
-            if (p == end)
-                return NULL;
-            if (*p == '"')
-                return p + 1;
-            framer->escape = true;
-            p++;
-        }
+        return scan_string_rest(framer, p, end);
     default:
         for (;;) {
             if (framer->in_string) {
-                if (framer->escape) {
-                    if (p == end)
-                        return NULL;
-                    framer->escape = false;
-                    p++;
-                }
-                p = json_scan_quote_or_backslash(p, end);
-                if (p == end)
+                if ((p = scan_string_rest(framer, p, end)) == NULL)
                     return NULL;
-                if (*p == '\\')
-                    framer->escape = true;
-                else
-                    framer->in_string = false;
-                p++;
+                framer->in_string = false;
                 continue;
             }
             while (p < end && !structural[(unsigned char)*p])
