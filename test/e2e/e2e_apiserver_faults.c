@@ -20,21 +20,6 @@
 #define READY_TIMEOUT_MS 180000
 #define MILESTONE_TIMEOUT_MS 100000
 
-struct milestone {
-    const char *component;
-    int pods;
-};
-
-static bool milestone_reached(struct harness *h, void *data, char *why, size_t why_size)
-{
-    const struct milestone *m = data;
-    cJSON *pods = e2e_list(h, "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic");
-    int count = pods ? e2e_cluster_count_pods(pods, m->component, false) : -1;
-    cJSON_Delete(pods);
-    snprintf(why, why_size, "%d %s pods, want %d", count, m->component, m->pods);
-    return count >= m->pods;
-}
-
 static bool admin(struct harness *h, const char *path, const char *body)
 {
     char *response = NULL;
@@ -54,9 +39,9 @@ static bool start(struct harness *h)
 
 static bool reach(struct harness *h, const char *component, int pods)
 {
-    struct milestone m = { component, pods };
+    struct e2e_milestone m = { .what = "milestone", .component = component, .pods = pods };
     char why[256];
-    if (harness_wait(h, milestone_reached, &m, MILESTONE_TIMEOUT_MS, 100, why, sizeof why)) return true;
+    if (harness_wait(h, e2e_milestone_reached, &m, MILESTONE_TIMEOUT_MS, 100, why, sizeof why)) return true;
     test_fail(__FILE__, __LINE__, "milestone not reached in %d s: %s", MILESTONE_TIMEOUT_MS / 1000, why);
     return false;
 }

@@ -34,22 +34,6 @@ static unsigned next_random(unsigned *state)
     return (*state >> 8) & 0xffffffu;
 }
 
-struct milestone {
-    const char *what;
-    const char *component;
-    int pods;
-};
-
-static bool milestone_reached(struct harness *h, void *data, char *why, size_t why_size)
-{
-    const struct milestone *m = data;
-    cJSON *pods = e2e_list(h, "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic");
-    int count = pods ? e2e_cluster_count_pods(pods, m->component, false) : -1;
-    cJSON_Delete(pods);
-    snprintf(why, why_size, "%s: %d %s pods, want %d", m->what, count, m->component, m->pods);
-    return count >= m->pods;
-}
-
 /* No object of the cluster twice, none that is not expected: checked by
  * e2e_cluster_is_ready (exact names and counts); here also the ConfigMaps:
  * one per component. */
@@ -96,7 +80,7 @@ static void milestones_body(struct harness *h)
     struct operator_proc *op = harness_operator_start(h, NULL);
     REQUIRE(op != NULL);
     REQUIRE(harness_apply_file(h, "examples/basic/tidb-cluster.yaml", "default"));
-    struct milestone milestones[] = {
+    struct e2e_milestone milestones[] = {
         { "first PD pod", "pd", 1 },
         { "all PD pods", "pd", 3 },
         { "first TiKV pod", "tikv", 1 },
@@ -105,7 +89,7 @@ static void milestones_body(struct harness *h)
     int kills = 0;
     char why[256];
     for (size_t i = 0; i < sizeof milestones / sizeof milestones[0]; i++) {
-        if (!harness_wait(h, milestone_reached, &milestones[i], MILESTONE_TIMEOUT_MS, 100, why, sizeof why)) {
+        if (!harness_wait(h, e2e_milestone_reached, &milestones[i], MILESTONE_TIMEOUT_MS, 100, why, sizeof why)) {
             test_fail(__FILE__, __LINE__, "milestone not reached in %d s: %s", MILESTONE_TIMEOUT_MS / 1000, why);
             return;
         }

@@ -1384,3 +1384,13 @@ bool harness_bring_up_basic(struct harness *h, int timeout_ms)
     test_fail(__FILE__, __LINE__, "not Ready within %d s: %s", timeout_ms / 1000, why);
     return false;
 }
+
+bool e2e_milestone_reached(struct harness *h, void *data, char *why, size_t why_size)
+{
+    const struct e2e_milestone *m = data;
+    cJSON *pods = e2e_list(h, basic_pods_path);
+    int count = pods ? e2e_cluster_count_pods(pods, m->component, false) : -1;
+    cJSON_Delete(pods);
+    snprintf(why, why_size, "%s: %d %s pods, want %d", m->what, count, m->component, m->pods);
+    return count >= m->pods;
+}

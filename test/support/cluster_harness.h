@@ -280,6 +280,16 @@ void e2e_identities_free(struct e2e_identities *identities);
  * exact Ready end state within timeout_ms; false with a failure recorded. */
 bool harness_bring_up_basic(struct harness *h, int timeout_ms);
 
+/* A point of default/basic's bring-up: at least `pods` pods of `component`
+ * exist (any phase). `what` names it in the reason ("first TiKV pod"). */
+struct e2e_milestone {
+    const char *what;
+    const char *component;
+    int pods;
+};
+/* A harness_predicate (data: struct e2e_milestone). */
+bool e2e_milestone_reached(struct harness *h, void *data, char *why, size_t why_size);
+
 /* What the Ready condition of default/basic said when it was last read. */
 struct e2e_not_ready {
     char reason[64];
