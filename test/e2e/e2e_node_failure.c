@@ -45,35 +45,60 @@ static bool store_not_up(struct harness *h, void *data, char *why, size_t why_si
     return state[0] && strcmp(state, "Up") != 0;
 }
 
+/* A Ready basic cluster, then the node under basic-tikv-0 fails: that
+ * node, the pod's PD store and the pods and claims before the failure.
+ * False (a failure recorded) when something cannot be read or done. */
+struct failed_node {
+    char name[128];
+    long long store_id;
+    struct e2e_identities before;
+    int64_t failed_at;
+};
+
+static bool node_action(struct harness *h, const char *node, const char *action)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/world/nodes/%s/%s", node, action);
+    if (harness_admin_post(h, path, NULL, NULL) == 200) return true;
+    test_fail(__FILE__, __LINE__, "POST %s refused", path);
+    return false;
+}
+
+static bool fail_tikv_node(struct harness *h, struct failed_node *out)
+{
+    *out = (struct failed_node){ 0 };
+    if (!harness_bring_up_basic(h, READY_TIMEOUT_MS)) return false;
+    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
+    const char *node = e2e_jpath_str(victim, "spec.nodeName");
+    snprintf(out->name, sizeof out->name, "%s", node ? node : "");
+    cJSON_Delete(victim);
+    char state[32];
+    store_state(h, "basic-tikv-0", state, sizeof state, &out->store_id);
+    if (!out->name[0] || out->store_id <= 0) {
+        test_fail(__FILE__, __LINE__, "basic-tikv-0 has no node (%s) or no store", out->name);
+        return false;
+    }
+    if (!e2e_identities_read(h, &out->before) || !node_action(h, out->name, "fail")) {
+        e2e_identities_free(&out->before);
+        return false;
+    }
+    out->failed_at = harness_now_ms();
+    return true;
+}
+
 static void node_failure_body(struct harness *h)
 {
-    if (!harness_bring_up_basic(h, READY_TIMEOUT_MS)) return;
-    char why[512];
-    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
-    char node[128];
-    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
-    cJSON_Delete(victim);
-    REQUIRE(node[0] != '\0');
-    char state[32];
-    long long store_before = 0, store_after = 0;
-    store_state(h, "basic-tikv-0", state, sizeof state, &store_before);
-    REQUIRE(store_before > 0);
-    struct e2e_identities before = { 0 };
-    if (!e2e_identities_read(h, &before)) {
-        e2e_identities_free(&before);
-        return;
-    }
-
-    char path[256];
-    snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
-    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
-    int64_t failed_at = harness_now_ms();
+    struct failed_node failed;
+    if (!fail_tikv_node(h, &failed)) return;
+    const char *node = failed.name;
+    char why[512], state[32];
+    long long store_after = 0;
     struct e2e_not_ready seen;
     if (!harness_wait(h, e2e_cluster_not_ready, &seen, NOTICE_TIMEOUT_MS, 200, why, sizeof why))
         test_fail(__FILE__, __LINE__, "node %s failed, the cluster still says: %s", node, why);
     else
         printf("  node %s failed; %.1f s later the cluster says Ready=False %s: %s\n", node,
-               (harness_now_ms() - failed_at) / 1000.0, seen.reason, seen.message);
+               (harness_now_ms() - failed.failed_at) / 1000.0, seen.reason, seen.message);
     CHECK(strcmp(seen.reason, "PDNotReady") == 0 || strcmp(seen.reason, "TiKVStoreNotUp") == 0 ||
           strcmp(seen.reason, "TiDBNotReady") == 0);
     /* The message points at the trouble: the node, or the store's pod. */
@@ -96,10 +121,12 @@ static void node_failure_body(struct harness *h)
 
     /* While the node is away, a few more seconds: nothing touched. */
     harness_sleep_ms(2000);
-    e2e_identities_check_same(h, &before, __FILE__, __LINE__);
+    e2e_identities_check_same(h, &failed.before, __FILE__, __LINE__);
 
-    snprintf(path, sizeof path, "/world/nodes/%s/recover", node);
-    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    if (!node_action(h, node, "recover")) {
+        e2e_identities_free(&failed.before);
+        return;
+    }
     int64_t recovered_at = harness_now_ms();
     if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why)) {
         test_fail(__FILE__, __LINE__, "not Ready after the node came back: %s", why);
@@ -107,11 +134,11 @@ static void node_failure_body(struct harness *h)
         printf("  node back; Ready again after %.1f s\n", (harness_now_ms() - recovered_at) / 1000.0);
     }
     /* The same pods, claims and store: healed in place. */
-    e2e_identities_check_same(h, &before, __FILE__, __LINE__);
+    e2e_identities_check_same(h, &failed.before, __FILE__, __LINE__);
     store_state(h, "basic-tikv-0", state, sizeof state, &store_after);
-    CHECK_INT(store_after, store_before);
+    CHECK_INT(store_after, failed.store_id);
     CHECK_STR(state, "Up");
-    e2e_identities_free(&before);
+    e2e_identities_free(&failed.before);
 }
 
 struct evicted {
@@ -144,45 +171,33 @@ static bool pod_terminating(struct harness *h, void *data, char *why, size_t why
  */
 static void eviction_body(struct harness *h)
 {
-    if (!harness_bring_up_basic(h, READY_TIMEOUT_MS)) return;
-    char why[512];
-    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
-    char node[128];
-    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
-    cJSON_Delete(victim);
-    REQUIRE(node[0] != '\0');
-    char state[32];
-    long long store_before = 0, store_after = 0;
-    store_state(h, "basic-tikv-0", state, sizeof state, &store_before);
-    struct e2e_identities before = { 0 };
-    if (!e2e_identities_read(h, &before)) {
-        e2e_identities_free(&before);
-        return;
-    }
-    char path[256];
-    snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
-    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
-    int64_t failed_at = harness_now_ms();
+    struct failed_node failed;
+    if (!fail_tikv_node(h, &failed)) return;
+    const char *node = failed.name;
+    char why[512], state[32];
+    long long store_after = 0;
     struct evicted evicted = { .pod = "basic-tikv-0" };
     if (!harness_wait(h, pod_terminating, &evicted, NOTICE_TIMEOUT_MS, 200, why, sizeof why)) {
         test_fail(__FILE__, __LINE__, "not evicted: %s", why);
-        e2e_identities_free(&before);
+        e2e_identities_free(&failed.before);
         return;
     }
     /* The node grace (40 s) plus the toleration (5 s), at speed 10. */
     printf("  node %s away past the toleration: basic-tikv-0 Terminating after %.1f s\n", node,
-           (harness_now_ms() - failed_at) / 1000.0);
+           (harness_now_ms() - failed.failed_at) / 1000.0);
     /* Waiting, not replacing: the Terminating pod is the same one, claims untouched. */
     harness_sleep_ms(3000);
     struct evicted still = { .pod = "basic-tikv-0" };
     CHECK(pod_terminating(h, &still, why, sizeof why));
     CHECK_STR(still.uid, evicted.uid);
     struct e2e_identities during = { 0 };
-    if (e2e_identities_read(h, &during)) CHECK_STR(during.claims, before.claims);
+    if (e2e_identities_read(h, &during)) CHECK_STR(during.claims, failed.before.claims);
     e2e_identities_free(&during);
 
-    snprintf(path, sizeof path, "/world/nodes/%s/recover", node);
-    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    if (!node_action(h, node, "recover")) {
+        e2e_identities_free(&failed.before);
+        return;
+    }
     int64_t recovered_at = harness_now_ms();
     if (!harness_wait_ready(h, &harness_basic_cluster, READY_TIMEOUT_MS, why, sizeof why))
         test_fail(__FILE__, __LINE__, "not Ready after the node came back: %s", why);
@@ -190,16 +205,16 @@ static void eviction_body(struct harness *h)
         printf("  node back; evicted pods replaced and Ready after %.1f s\n",
                (harness_now_ms() - recovered_at) / 1000.0);
     struct e2e_identities after = { 0 };
-    if (e2e_identities_read(h, &after)) CHECK_STR(after.claims, before.claims);
+    if (e2e_identities_read(h, &after)) CHECK_STR(after.claims, failed.before.claims);
     e2e_identities_free(&after);
     cJSON *pod = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
     const char *uid = e2e_jpath_str(pod, "metadata.uid");
     CHECK(uid && strcmp(uid, evicted.uid) != 0);
     cJSON_Delete(pod);
     store_state(h, "basic-tikv-0", state, sizeof state, &store_after);
-    CHECK_INT(store_after, store_before);
+    CHECK_INT(store_after, failed.store_id);
     CHECK_STR(state, "Up");
-    e2e_identities_free(&before);
+    e2e_identities_free(&failed.before);
 }
 
 static void failed_node_is_reported_and_nothing_is_lost(void) { harness_run(node_failure_body, NULL); }
