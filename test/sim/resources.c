@@ -179,6 +179,8 @@ static struct resource *builtin_record(const struct builtin *spec)
     resource->namespaced = spec->namespaced;
     resource->has_status = spec->has_status;
     resource->has_binding = spec->has_binding;
+    /* The pod registry's delete strategy is the only graceful one. */
+    resource->graceful_delete = strcmp(spec->group, "") == 0 && strcmp(spec->plural, "pods") == 0;
     resource->has_generation = spec->has_generation;
     resource->allow_unconditional_update = spec->unconditional;
     resource->allow_create_on_update = spec->create_on_update;

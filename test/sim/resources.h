@@ -74,6 +74,7 @@ struct resource {
     bool has_status;    /* status subresource: main writes never change status */
     bool has_scale;
     bool has_binding;   /* pods/binding */
+    bool graceful_delete; /* pods: a bound one waits for its kubelet (store_delete) */
     bool has_generation; /* metadata.generation maintained */
     bool allow_unconditional_update; /* PUT without resourceVersion */
     bool allow_create_on_update;     /* PUT of a missing object creates it */

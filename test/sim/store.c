@@ -1237,9 +1237,7 @@ static void orphan_dependents(struct store *store, const char *uid)
  * with graceful pods. `asked` < 0: the delete named none. */
 static int64_t grace_for(const struct store *store, const struct entry *entry, int64_t asked)
 {
-    const struct resource *resource = entry->bucket->resource;
-    if (!store->graceful_pods || asked == 0 || resource->group[0] != '\0' ||
-        strcmp(resource->plural, "pods") != 0)
+    if (!store->graceful_pods || asked == 0 || !entry->bucket->resource->graceful_delete)
         return 0;
     const cJSON *tree = entry_tree(entry);
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(tree, "spec");
