@@ -710,6 +710,38 @@ static void crd_schema_refuses_wrong_types(void)
     fixture_stop();
 }
 
+/* DeleteOptions.gracePeriodSeconds, in the query or the body: a negative
+ * one is refused (400) and nothing is deleted; a valid one deletes. */
+static void delete_grace_period_is_validated(void)
+{
+    REQUIRE(fixture_start());
+    char *rv = create_configmap("default", "kept", NULL);
+    REQUIRE(rv);
+    free(rv);
+    struct reply reply = call("DELETE", "/api/v1/namespaces/default/configmaps/kept?gracePeriodSeconds=-1", NULL,
+                              NULL);
+    CHECK_INT(reply.status, 400);
+    CHECK_STR(str_at(reply.json, "message"), "invalid gracePeriodSeconds");
+    reply_free(&reply);
+    reply = call("DELETE", "/api/v1/namespaces/default/configmaps/kept?gracePeriodSeconds=soon", NULL, NULL);
+    CHECK_INT(reply.status, 400);
+    reply_free(&reply);
+    reply = call("DELETE", "/api/v1/namespaces/default/configmaps/kept", "application/json",
+                 "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"gracePeriodSeconds\":-5}");
+    CHECK_INT(reply.status, 400);
+    reply_free(&reply);
+    reply = call("GET", "/api/v1/namespaces/default/configmaps/kept", NULL, NULL);
+    CHECK_INT(reply.status, 200);
+    reply_free(&reply);
+    reply = call("DELETE", "/api/v1/namespaces/default/configmaps/kept?gracePeriodSeconds=0", NULL, NULL);
+    CHECK_INT(reply.status, 200);
+    reply_free(&reply);
+    reply = call("GET", "/api/v1/namespaces/default/configmaps/kept", NULL, NULL);
+    CHECK_INT(reply.status, 404);
+    reply_free(&reply);
+    fixture_stop();
+}
+
 /* ------------------------------------------------------------------ */
 /* CRUD */
 
@@ -1852,6 +1884,7 @@ int main(int argc, char **argv)
         TEST_CASE(discovery_legacy_and_aggregated),
         TEST_CASE(crd_appears_in_discovery),
         TEST_CASE(crd_schema_refuses_wrong_types),
+        TEST_CASE(delete_grace_period_is_validated),
         TEST_CASE(crud_with_status_codes),
         TEST_CASE(patches_by_content_type),
         TEST_CASE(binding_and_pod_delete),
