@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* ---- YAML files → cJSON (what kubectl does before sending them) ---- */
-
-static cJSON *load_yaml(const char *relative) { return e2e_repo_yaml_first(relative); }
 
 /* ---- helpers ---- */
 
@@ -63,7 +60,7 @@ static const char *const full_example =
 
 static void decode_basic_example(void)
 {
-    cJSON *object = load_yaml("examples/basic/tidb-cluster.yaml");
+    cJSON *object = e2e_repo_yaml_first("examples/basic/tidb-cluster.yaml");
     REQUIRE(object);
     struct tidbcluster tc;
     char *error = NULL;
@@ -677,7 +674,7 @@ static const char *dig_string(const cJSON *node, const char *path)
 
 static void crd_manifest_is_complete(void)
 {
-    cJSON *crd = load_yaml("manifests/crd/pingcap.com_tidbclusters.yaml");
+    cJSON *crd = e2e_repo_yaml_first("manifests/crd/pingcap.com_tidbclusters.yaml");
     REQUIRE(crd);
     CHECK_STR(dig_string(crd, "apiVersion"), "apiextensions.k8s.io/v1");
     CHECK_STR(dig_string(crd, "kind"), "CustomResourceDefinition");
