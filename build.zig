@@ -6,9 +6,10 @@
 //!
 //! Sources are found by folder, so adding a module or a test needs no edit here:
 //! - every `*.c` in the product rooms (reactor, watchers, pd, reconcilers, storage)
-//!   except a `main.c` goes into the static library `operator`;
+//!   and their sub-rooms (reconcilers/api, reconcilers/planner, ...) except a
+//!   `main.c` goes into the static library `operator`;
 //! - every `*.c` in test/sim except `main.c` goes into the static library `sim`;
-//! - `reconcilers/main.c` is the tidb-operator binary, `test/sim/main.c` kubesim;
+//! - `reconcilers/runtime/main.c` is the tidb-operator binary, `test/sim/main.c` kubesim;
 //! - every `test/unit/test_*.c` is one test program linked with both libraries
 //!   and test/support; `test/bench/bench_*.c` are benchmarks (`zig build bench`).
 const std = @import("std");
@@ -34,6 +35,27 @@ fn cFiles(b: *std.Build, dir_path: []const u8, want: *const fn ([]const u8) bool
         if (entry.kind != .file or !std.mem.endsWith(u8, entry.name, ".c")) continue;
         if (!want(entry.name)) continue;
         list.append(b.fmt("{s}/{s}", .{ dir_path, entry.name })) catch @panic("out of memory");
+    }
+    std.mem.sort([]const u8, list.items, {}, struct {
+        fn lessThan(_: void, a: []const u8, c: []const u8) bool {
+            return std.mem.lessThan(u8, a, c);
+        }
+    }.lessThan);
+    return list.items;
+}
+
+/// The `*.c` files of one room and every folder below it (sorted), relative to the
+/// build root.
+fn cFilesTree(b: *std.Build, dir_path: []const u8, want: *const fn ([]const u8) bool) []const []const u8 {
+    var list = std.ArrayList([]const u8).init(b.allocator);
+    var dir = std.fs.cwd().openIterableDir(b.pathFromRoot(dir_path), .{}) catch return list.items;
+    defer dir.close();
+    var walker = dir.walk(b.allocator) catch @panic("out of memory");
+    defer walker.deinit();
+    while (walker.next() catch null) |entry| {
+        if (entry.kind != .file or !std.mem.endsWith(u8, entry.basename, ".c")) continue;
+        if (!want(entry.basename)) continue;
+        list.append(b.fmt("{s}/{s}", .{ dir_path, entry.path })) catch @panic("out of memory");
     }
     std.mem.sort([]const u8, list.items, {}, struct {
         fn lessThan(_: void, a: []const u8, c: []const u8) bool {
@@ -77,7 +99,7 @@ fn libraries(b: *std.Build, target: std.zig.CrossTarget, optimize: std.builtin.O
     const suffix = if (optimize == .ReleaseFast) "-fast" else "";
     const operator_lib = b.addStaticLibrary(.{ .name = b.fmt("operator{s}", .{suffix}), .target = target, .optimize = optimize });
     for (product_rooms) |room| {
-        operator_lib.addCSourceFiles(.{ .files = cFiles(b, room, isLibrarySource), .flags = &warnings });
+        operator_lib.addCSourceFiles(.{ .files = cFilesTree(b, room, isLibrarySource), .flags = &warnings });
     }
     operator_lib.addCSourceFiles(.{ .files = &llhttp_sources, .flags = &.{"-std=gnu11"} });
     linkSystem(operator_lib);
@@ -129,7 +151,7 @@ pub fn build(b: *std.Build) void {
     const support_sources = cFiles(b, "test/support", anyFile);
 
     // Binaries.
-    const operator_exe = program(b, "tidb-operator", &.{"reconcilers/main.c"}, libs, target, optimize);
+    const operator_exe = program(b, "tidb-operator", &.{"reconcilers/runtime/main.c"}, libs, target, optimize);
     b.installArtifact(operator_exe);
     var kubesim_exe: ?*std.Build.Step.Compile = null;
     if (exists(b, "test/sim/main.c")) {

@@ -474,7 +474,7 @@ static void reload_token(struct kube_client *client, bool force)
         return;
     client->token_read_ms = now;
     char *error = NULL;
-    enum kube_token_reload outcome = kube_config_reload_token(client->connection, &error);
+    enum kube_token_reload outcome = kube_credentials_reload_token(client->connection, &error);
     if (outcome == KUBE_TOKEN_CHANGED) {
         if (http_client_profile_set_bearer_token(client->profile, client->connection->token))
             client->stats.token_reloads++;

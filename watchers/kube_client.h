@@ -47,7 +47,7 @@
 #include "reactor/buffer.h"
 #include "reactor/clock.h"
 #include "reactor/http_client.h"
-#include "reactor/kube_config.h"
+#include "watchers/kube_credentials.h"
 #include "reactor/metrics.h"
 
 #include <cjson/cJSON.h>

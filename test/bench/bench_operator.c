@@ -54,11 +54,11 @@
  */
 #include "pd/pd_snapshot.h"
 #include "reactor/http_client.h"
-#include "reactor/kube_config.h"
-#include "reconcilers/observed.h"
-#include "reconcilers/plan.h"
-#include "reconcilers/planner.h"
-#include "reconcilers/tidbcluster.h"
+#include "watchers/kube_credentials.h"
+#include "reconcilers/planner/observed.h"
+#include "reconcilers/planner/plan.h"
+#include "reconcilers/planner/planner.h"
+#include "reconcilers/api/tidbcluster.h"
 #include "test/support/cluster_harness.h"
 #include "test/support/process.h"
 #include "test/support/test.h"
@@ -700,7 +700,7 @@ static int inproc_start(struct inproc *in, const char *kubeconfig)
     in->tick.data = in;
     uv_timer_start(&in->tick, on_tick, 50, 50);
     char *error = NULL;
-    if (!kube_config_load(kubeconfig, NULL, &in->connection, &error)) {
+    if (!kube_credentials_load(kubeconfig, NULL, &in->connection, &error)) {
         printf("  kubeconfig: %s\n", error ? error : "?");
         free(error);
         return -1;

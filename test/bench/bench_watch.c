@@ -42,7 +42,7 @@
 #include "reactor/buffer.h"
 #include "reactor/certs.h"
 #include "reactor/http_client.h"
-#include "reactor/kube_config.h"
+#include "watchers/kube_credentials.h"
 #include "reactor/log.h"
 #include "test/sim/api_server.h"
 #include "test/sim/kubesim.h"
@@ -673,7 +673,7 @@ static char *read_text_file(const char *path)
 {
     char *data = NULL;
     size_t length = 0;
-    return kube_config_read_file(path, &data, &length) ? data : NULL;
+    return kube_credentials_read_file(path, &data, &length) ? data : NULL;
 }
 
 static bool write_text_file(const char *path, const char *text)
@@ -1219,7 +1219,7 @@ static void measure_client(struct figures *figures, const struct peers *peers,
         fail(figures, "cannot start the HTTP client");
         return;
     }
-    if (!kube_config_load(kubeconfig, NULL, &side.tls, &error)) {
+    if (!kube_credentials_load(kubeconfig, NULL, &side.tls, &error)) {
         fail(figures, error ? error : "cannot load the kubeconfig");
         free(error);
         goto out;

@@ -1,6 +1,6 @@
 /*
  * e2e_invalid: invalid TidbCluster specs are refused with the exact message
- * of reconcilers/tidbcluster_validate.h (or of the decoder for wrong JSON
+ * of reconcilers/api/tidbcluster_validate.h (or of the decoder for wrong JSON
  * types) — in the status condition (reason InvalidSpec) and/or the Warning
  * Event FailedValidation, or by the API with 422 when the CRD schema
  * rejects the type — and NOTHING is created for them (no pod, service,

@@ -1,4 +1,4 @@
-#include "reconcilers/build.h"
+#include "reconcilers/build/build.h"
 #include "test/support/test.h"
 
 #include <stdio.h>

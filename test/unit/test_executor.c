@@ -1,7 +1,7 @@
 /* The executor against the simulated API server, in-process on one loop:
  * actions reach the server, events are de-duplicated within the window,
  * nothing is sent without the lease or from an incomplete plan. */
-#include "reconcilers/executor.h"
+#include "reconcilers/runtime/executor.h"
 #include "test/sim/api_server.h"
 #include "test/sim/store.h"
 #include "test/support/test.h"

@@ -1,5 +1,5 @@
-#include "reactor/kube_config.h"
-#include "reactor/kubeconfig.h"
+#include "watchers/kube_credentials.h"
+#include "watchers/kubeconfig_file.h"
 #include "test/support/test.h"
 
 #include <errno.h>
@@ -103,7 +103,7 @@ static bool kubectl(const char *directory, const char *config, ...)
     if (!ok) {
         char *output = NULL;
         size_t length = 0;
-        if (kube_config_read_file(log_path, &output, &length))
+        if (kube_credentials_read_file(log_path, &output, &length))
             fprintf(stderr, "kubectl config %s failed:\n%s", argv[2], output);
         free(output);
     }
@@ -130,11 +130,11 @@ static char *make_kube_dir(void)
 static bool resolve_file(const char *path, const char *context, struct kube_connection *out,
                          char **error)
 {
-    struct kubeconfig *config = kubeconfig_load(path, error);
+    struct kubeconfig *config = kubeconfig_file_load(path, error);
     if (config == NULL)
         return false;
-    bool ok = kubeconfig_resolve(config, context, out, error);
-    kubeconfig_free(config);
+    bool ok = kubeconfig_file_resolve(config, context, out, error);
+    kubeconfig_file_free(config);
     return ok;
 }
 
@@ -298,7 +298,7 @@ static void kubectl_named_context_and_token_file(void)
 
     struct kubeconfig *parsed = NULL;
     char *error = NULL;
-    parsed = kubeconfig_load(config, &error);
+    parsed = kubeconfig_file_load(config, &error);
     if (parsed == NULL)
         test_fail(__FILE__, __LINE__, "load: %s", error ? error : "(no message)");
     REQUIRE(parsed != NULL);
@@ -308,13 +308,13 @@ static void kubectl_named_context_and_token_file(void)
     CHECK_INT(parsed->context_count, 2);
 
     struct kube_connection first, second;
-    CHECK(kubeconfig_resolve(parsed, NULL, &first, &error));
+    CHECK(kubeconfig_file_resolve(parsed, NULL, &first, &error));
     CHECK_STR(first.server, "https://10.0.0.1:6443");
     CHECK(first.insecure_skip_tls_verify);
     CHECK_STR(first.token, "admin-token");
     CHECK_STR(first.namespace, "default");
 
-    CHECK(kubeconfig_resolve(parsed, "second", &second, &error));
+    CHECK(kubeconfig_file_resolve(parsed, "second", &second, &error));
     CHECK_STR(second.server, "http://127.0.0.1:8080");
     CHECK(!second.insecure_skip_tls_verify);
     CHECK_STR(second.token, "robot-token-1");
@@ -323,14 +323,14 @@ static void kubectl_named_context_and_token_file(void)
 
     /* The token from a tokenFile is re-read like a service-account token. */
     CHECK(write_in(directory, "robot.token", "robot-token-2\n"));
-    CHECK_INT(kube_config_reload_token(&second, &error), KUBE_TOKEN_CHANGED);
+    CHECK_INT(kube_credentials_reload_token(&second, &error), KUBE_TOKEN_CHANGED);
     CHECK_STR(second.token, "robot-token-2");
-    CHECK_INT(kube_config_reload_token(&first, &error), KUBE_TOKEN_UNCHANGED);
+    CHECK_INT(kube_credentials_reload_token(&first, &error), KUBE_TOKEN_UNCHANGED);
     CHECK_STR(first.token, "admin-token");
 
     kube_connection_free(&first);
     kube_connection_free(&second);
-    kubeconfig_free(parsed);
+    kubeconfig_file_free(parsed);
     free(error);
     free(token_path);
     free(config);
@@ -513,7 +513,7 @@ static void relative_config_path_resolves_from_cwd(void)
                      "contexts:\n- name: a\n  context: {cluster: a, namespace: ns}\ncurrent-context: a\n"));
     struct kubeconfig *config = NULL;
     char *error = NULL;
-    config = kubeconfig_load("conf/config", &error);
+    config = kubeconfig_file_load("conf/config", &error);
     /* Paths are absolute, so a later chdir does not change what is read. */
     CHECK(chdir(previous) == 0);
     free(previous);
@@ -523,11 +523,11 @@ static void relative_config_path_resolves_from_cwd(void)
     REQUIRE(config->cluster_count == 1);
     CHECK_STR(config->clusters[0].certificate_authority, expected);
     struct kube_connection connection;
-    CHECK(kubeconfig_resolve(config, NULL, &connection, &error));
+    CHECK(kubeconfig_file_resolve(config, NULL, &connection, &error));
     CHECK(file_equals(connection.certificate_authority_data, connection.certificate_authority_length, ca_pem));
     CHECK_STR(connection.namespace, "ns");
     kube_connection_free(&connection);
-    kubeconfig_free(config);
+    kubeconfig_file_free(config);
     free(expected);
     free(error);
 }
@@ -536,15 +536,15 @@ static void default_path_uses_first_kubeconfig_entry(void)
 {
     setenv("KUBECONFIG", "/a/config:/b/config", 1);
     setenv("HOME", "/home/tester", 1);
-    char *path = kubeconfig_default_path();
+    char *path = kubeconfig_file_default_path();
     CHECK_STR(path, "/a/config");
     free(path);
     unsetenv("KUBECONFIG");
-    path = kubeconfig_default_path();
+    path = kubeconfig_file_default_path();
     CHECK_STR(path, "/home/tester/.kube/config");
     free(path);
     unsetenv("HOME");
-    CHECK(kubeconfig_default_path() == NULL);
+    CHECK(kubeconfig_file_default_path() == NULL);
 }
 
 /* Writes the service-account files the kubelet mounts into a pod. */
@@ -584,7 +584,7 @@ static void in_cluster_builds_server_url(void)
         setenv("KUBERNETES_SERVICE_PORT", cases[i].port, 1);
         struct kube_connection connection;
         char *error = NULL;
-        bool ok = kube_config_in_cluster(directory, &connection, &error);
+        bool ok = kube_credentials_in_cluster(directory, &connection, &error);
         if (!ok) {
             test_fail(__FILE__, __LINE__, "%s: %s", cases[i].host, error ? error : "(null)");
             free(error);
@@ -613,19 +613,19 @@ static void in_cluster_reports_what_is_missing(void)
 
     unsetenv("KUBERNETES_SERVICE_HOST");
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-    CHECK(!kube_config_in_cluster(directory, &connection, &error));
+    CHECK(!kube_credentials_in_cluster(directory, &connection, &error));
     CHECK_STR(error, "in-cluster config: KUBERNETES_SERVICE_HOST is not set (not running in a pod?)");
     free(error);
 
     setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
     unsetenv("KUBERNETES_SERVICE_PORT");
-    CHECK(!kube_config_in_cluster(directory, &connection, &error));
+    CHECK(!kube_credentials_in_cluster(directory, &connection, &error));
     CHECK_STR(error, "in-cluster config: KUBERNETES_SERVICE_PORT is not set (not running in a pod?)");
     free(error);
 
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
     char *expected = NULL;
-    CHECK(!kube_config_in_cluster(directory, &connection, &error));
+    CHECK(!kube_credentials_in_cluster(directory, &connection, &error));
     CHECK(asprintf(&expected, "in-cluster config: cannot read token file %s/token: No such file or directory",
                    directory) >= 0);
     CHECK_STR(error, expected);
@@ -634,7 +634,7 @@ static void in_cluster_reports_what_is_missing(void)
     CHECK(connection.server == NULL && connection.token_file == NULL);
 
     CHECK(write_in(directory, "token", "\n"));
-    CHECK(!kube_config_in_cluster(directory, &connection, &error));
+    CHECK(!kube_credentials_in_cluster(directory, &connection, &error));
     CHECK(asprintf(&expected, "in-cluster config: token file %s/token is empty", directory) >= 0);
     CHECK_STR(error, expected);
     free(expected);
@@ -643,7 +643,7 @@ static void in_cluster_reports_what_is_missing(void)
     CHECK(write_in(directory, "token", "t"));
     char *ca = path_in(directory, "ca.crt");
     CHECK(ca != NULL && unlink(ca) == 0);
-    CHECK(!kube_config_in_cluster(directory, &connection, &error));
+    CHECK(!kube_credentials_in_cluster(directory, &connection, &error));
     CHECK(asprintf(&expected, "in-cluster config: cannot read CA file %s: No such file or directory", ca) >= 0);
     CHECK_STR(error, expected);
     free(expected);
@@ -652,7 +652,7 @@ static void in_cluster_reports_what_is_missing(void)
 
     /* Without a namespace file the namespace is "default", as in client-go. */
     CHECK(write_in(directory, "ca.crt", ca_pem));
-    CHECK(kube_config_in_cluster(directory, &connection, &error));
+    CHECK(kube_credentials_in_cluster(directory, &connection, &error));
     CHECK_STR(connection.namespace, "default");
     kube_connection_free(&connection);
 
@@ -669,23 +669,23 @@ static void in_cluster_token_reload(void)
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
     struct kube_connection connection;
     char *error = NULL;
-    REQUIRE(kube_config_in_cluster(directory, &connection, &error));
+    REQUIRE(kube_credentials_in_cluster(directory, &connection, &error));
     CHECK_STR(connection.token, "first-token");
 
-    CHECK_INT(kube_config_reload_token(&connection, &error), KUBE_TOKEN_UNCHANGED);
+    CHECK_INT(kube_credentials_reload_token(&connection, &error), KUBE_TOKEN_UNCHANGED);
     CHECK(error == NULL);
     CHECK_STR(connection.token, "first-token");
 
     /* The kubelet swaps the file for a rotated token. */
     CHECK(write_in(directory, "token", "second-token"));
-    CHECK_INT(kube_config_reload_token(&connection, &error), KUBE_TOKEN_CHANGED);
+    CHECK_INT(kube_credentials_reload_token(&connection, &error), KUBE_TOKEN_CHANGED);
     CHECK_STR(connection.token, "second-token");
-    CHECK_INT(kube_config_reload_token(&connection, &error), KUBE_TOKEN_UNCHANGED);
+    CHECK_INT(kube_credentials_reload_token(&connection, &error), KUBE_TOKEN_UNCHANGED);
 
     /* A failed read keeps the token in use and says why. */
     char *token_path = path_in(directory, "token");
     CHECK(token_path != NULL && unlink(token_path) == 0);
-    CHECK_INT(kube_config_reload_token(&connection, &error), KUBE_TOKEN_FAILED);
+    CHECK_INT(kube_credentials_reload_token(&connection, &error), KUBE_TOKEN_FAILED);
     char *expected = NULL;
     CHECK(asprintf(&expected, "cannot read token file %s: No such file or directory", token_path) >= 0);
     CHECK_STR(error, expected);
@@ -693,12 +693,12 @@ static void in_cluster_token_reload(void)
     free(expected);
     free(error);
     CHECK(write_in(directory, "token", ""));
-    CHECK_INT(kube_config_reload_token(&connection, &error), KUBE_TOKEN_FAILED);
+    CHECK_INT(kube_credentials_reload_token(&connection, &error), KUBE_TOKEN_FAILED);
     CHECK_STR(connection.token, "second-token");
     free(error);
 
     CHECK(write_in(directory, "token", "third-token\n"));
-    CHECK_INT(kube_config_reload_token(&connection, &error), KUBE_TOKEN_CHANGED);
+    CHECK_INT(kube_credentials_reload_token(&connection, &error), KUBE_TOKEN_CHANGED);
     CHECK_STR(connection.token, "third-token");
 
     kube_connection_free(&connection);
@@ -735,29 +735,29 @@ static void load_picks_source_in_order(void)
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
     setenv("HOME", directory, 1);
 
-    CHECK(kube_config_load(explicit_path, "b", &connection, &error));
+    CHECK(kube_credentials_load(explicit_path, "b", &connection, &error));
     CHECK_STR(connection.server, "https://explicit");
     CHECK_STR(connection.namespace, "b");
     kube_connection_free(&connection);
 
-    CHECK(kube_config_load(NULL, NULL, &connection, &error));
+    CHECK(kube_credentials_load(NULL, NULL, &connection, &error));
     CHECK_STR(connection.server, "https://listed");
     kube_connection_free(&connection);
 
     /* In a pod (no KUBECONFIG): the service account, here absent, so its error. */
     unsetenv("KUBECONFIG");
-    CHECK(!kube_config_load(NULL, NULL, &connection, &error));
+    CHECK(!kube_credentials_load(NULL, NULL, &connection, &error));
     CHECK_STR(error, "in-cluster config: cannot read token file "
                      "/var/run/secrets/kubernetes.io/serviceaccount/token: No such file or directory");
     free(error);
 
     unsetenv("KUBERNETES_SERVICE_HOST");
-    CHECK(kube_config_load("", NULL, &connection, &error));
+    CHECK(kube_credentials_load("", NULL, &connection, &error));
     CHECK_STR(connection.server, "https://home");
     kube_connection_free(&connection);
 
     unsetenv("HOME");
-    CHECK(!kube_config_load(NULL, NULL, &connection, &error));
+    CHECK(!kube_credentials_load(NULL, NULL, &connection, &error));
     CHECK_STR(error, "no kubeconfig: KUBECONFIG and HOME are not set and not running in a pod");
     free(error);
 

@@ -1,6 +1,6 @@
 /* Leader election against the simulated API server, in-process on one loop,
  * with short durations (lease 1.2 s, renew deadline 0.8 s, retry 0.1 s). */
-#include "reconcilers/leader_election.h"
+#include "reconcilers/runtime/leader_election.h"
 #include "test/sim/api_server.h"
 #include "test/sim/store.h"
 #include "test/support/test.h"

@@ -4,9 +4,9 @@
  * plan_describe_action strings; event messages and status fields are
  * checked where they carry the point of the case.
  */
-#include "reconcilers/build.h"
-#include "reconcilers/planner.h"
-#include "reconcilers/tidbcluster.h"
+#include "reconcilers/build/build.h"
+#include "reconcilers/planner/planner.h"
+#include "reconcilers/api/tidbcluster.h"
 #include "test/support/test.h"
 
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-#include "reconcilers/quantity.h"
+#include "reconcilers/api/quantity.h"
 #include "test/support/test.h"
 
 #include <stdio.h>

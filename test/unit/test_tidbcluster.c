@@ -1,6 +1,6 @@
-#include "reconcilers/tidbcluster.h"
-#include "reconcilers/tidbcluster_validate.h"
-#include "reconcilers/toml_check.h"
+#include "reconcilers/api/tidbcluster.h"
+#include "reconcilers/api/tidbcluster_validate.h"
+#include "reconcilers/api/toml_check.h"
 #include "test/support/cluster_harness.h"
 #include "test/support/test.h"
 

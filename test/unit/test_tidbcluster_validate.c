@@ -1,5 +1,5 @@
-#include "reconcilers/tidbcluster.h"
-#include "reconcilers/tidbcluster_validate.h"
+#include "reconcilers/api/tidbcluster.h"
+#include "reconcilers/api/tidbcluster_validate.h"
 #include "test/support/test.h"
 
 #include <stdio.h>

@@ -28,7 +28,7 @@
 #include "pd/pd_client.h"
 #include "reactor/clock.h"
 #include "reactor/metrics.h"
-#include "reconcilers/plan.h"
+#include "reconcilers/planner/plan.h"
 #include "watchers/kube_client.h"
 
 #include <stdbool.h>

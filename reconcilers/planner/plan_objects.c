@@ -18,9 +18,9 @@
  *       no PD cluster exists; every member created after that joins it
  *       through the PD client service.
  */
-#include "reconcilers/planner_internal.h"
+#include "reconcilers/planner/planner_internal.h"
 
-#include "reconcilers/build.h"
+#include "reconcilers/build/build.h"
 
 #include <stdio.h>
 #include <stdlib.h>

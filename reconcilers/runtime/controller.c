@@ -1,13 +1,13 @@
-#include "reconcilers/controller.h"
+#include "reconcilers/runtime/controller.h"
 
 #include "pd/pd_snapshot.h"
 #include "reactor/log.h"
 #include "reactor/workqueue.h"
 #include "reactor/workqueue_metrics.h"
-#include "reconcilers/executor.h"
-#include "reconcilers/observed.h"
-#include "reconcilers/planner.h"
-#include "reconcilers/tidbcluster.h"
+#include "reconcilers/runtime/executor.h"
+#include "reconcilers/planner/observed.h"
+#include "reconcilers/planner/planner.h"
+#include "reconcilers/api/tidbcluster.h"
 #include "watchers/informer.h"
 #include "watchers/string_pool.h"
 

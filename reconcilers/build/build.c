@@ -12,7 +12,7 @@
  * user wrote it in; cJSON copies the user gave (affinity, tolerations, ...)
  * are put in verbatim.
  */
-#include "reconcilers/build.h"
+#include "reconcilers/build/build.h"
 
 #include "reactor/buffer.h"
 #include "watchers/objects.h"

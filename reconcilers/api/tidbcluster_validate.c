@@ -1,7 +1,7 @@
-#include "reconcilers/tidbcluster_validate.h"
+#include "reconcilers/api/tidbcluster_validate.h"
 
 #include "reactor/buffer.h"
-#include "reconcilers/toml_check.h"
+#include "reconcilers/api/toml_check.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #define RECONCILERS_OBSERVED_H
 
 #include "pd/pd_snapshot.h"
-#include "reconcilers/tidbcluster.h"
+#include "reconcilers/api/tidbcluster.h"
 #include "watchers/objects.h"
 
 #include <stddef.h>

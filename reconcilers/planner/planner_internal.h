@@ -16,8 +16,8 @@
 #ifndef RECONCILERS_PLANNER_INTERNAL_H
 #define RECONCILERS_PLANNER_INTERNAL_H
 
-#include "reconcilers/observed.h"
-#include "reconcilers/plan.h"
+#include "reconcilers/planner/observed.h"
+#include "reconcilers/planner/plan.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,14 +13,14 @@
 #include "reactor/health.h"
 #include "reactor/http_client.h"
 #include "reactor/http_server.h"
-#include "reactor/kube_config.h"
+#include "watchers/kube_credentials.h"
 #include "reactor/log.h"
 #include "reactor/loop.h"
 #include "reactor/metrics.h"
 #include "reactor/metrics_http.h"
 #include "reactor/process_metrics.h"
-#include "reconcilers/controller.h"
-#include "reconcilers/leader_election.h"
+#include "reconcilers/runtime/controller.h"
+#include "reconcilers/runtime/leader_election.h"
 #include "watchers/kube_client.h"
 
 #include <stdio.h>
@@ -395,7 +395,7 @@ int main(int argc, char **argv)
     if (rc != 0) return rc < 0 ? 0 : rc;
 
     char *error = NULL;
-    if (!kube_config_load(runtime.settings.kubeconfig, runtime.settings.context,
+    if (!kube_credentials_load(runtime.settings.kubeconfig, runtime.settings.context,
                           &runtime.connection, &error)) {
         fprintf(stderr, "tidb-operator: %s\n", error ? error : "out of memory");
         free(error);

@@ -54,7 +54,7 @@
 #ifndef RECONCILERS_TIDBCLUSTER_VALIDATE_H
 #define RECONCILERS_TIDBCLUSTER_VALIDATE_H
 
-#include "reconcilers/tidbcluster.h"
+#include "reconcilers/api/tidbcluster.h"
 
 #include <stdbool.h>
 #include <stddef.h>

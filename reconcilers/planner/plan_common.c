@@ -6,9 +6,9 @@
  * configmaps), so lookups are linear scans by name: simple and obviously
  * right, and a plan touches each name a handful of times.
  */
-#include "reconcilers/planner_internal.h"
+#include "reconcilers/planner/planner_internal.h"
 
-#include "reconcilers/build.h"
+#include "reconcilers/build/build.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
-#include "reconcilers/tidbcluster.h"
+#include "reconcilers/api/tidbcluster.h"
 
 #include "reactor/buffer.h"
-#include "reconcilers/toml_check.h"
+#include "reconcilers/api/toml_check.h"
 
 #include <math.h>
 #include <stdarg.h>

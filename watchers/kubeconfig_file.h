@@ -1,7 +1,7 @@
 /*
- * kubeconfig: reads a kubeconfig file (the YAML kubectl writes) with libyaml
+ * kubeconfig_file: reads a kubeconfig file (the YAML kubectl writes) with libyaml
  * into a typed `struct kubeconfig`, and resolves one context of it into a
- * `struct kube_connection` (reactor/kube_config.h).
+ * `struct kube_connection` (watchers/kube_credentials.h).
  *
  * What is understood: clusters (server, certificate-authority,
  * certificate-authority-data, insecure-skip-tls-verify), users (token,
@@ -27,10 +27,10 @@
  * returned in `*error` for the caller to free (NULL only when even that
  * allocation failed). Nothing is printed.
  */
-#ifndef REACTOR_KUBECONFIG_H
-#define REACTOR_KUBECONFIG_H
+#ifndef WATCHERS_KUBECONFIG_FILE_H
+#define WATCHERS_KUBECONFIG_FILE_H
 
-#include "reactor/kube_config.h"
+#include "watchers/kube_credentials.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,13 +78,13 @@ struct kubeconfig {
 };
 
 /* Reads and parses the file at `path`. NULL and `*error` on failure. */
-struct kubeconfig *kubeconfig_load(const char *path, char **error);
+struct kubeconfig *kubeconfig_file_load(const char *path, char **error);
 
 /* Parses `text` as if read from `path` (used for messages and relative paths). */
-struct kubeconfig *kubeconfig_parse(const char *path, const char *text, size_t length,
+struct kubeconfig *kubeconfig_file_parse(const char *path, const char *text, size_t length,
                                     char **error);
 
-void kubeconfig_free(struct kubeconfig *config);
+void kubeconfig_file_free(struct kubeconfig *config);
 
 /*
  * Fills `out` from the context named `context` (NULL or "" = current-context):
@@ -94,7 +94,7 @@ void kubeconfig_free(struct kubeconfig *config);
  * token and tokenFile, the file wins, as it does in client-go at run time.
  * On failure `out` is left zeroed.
  */
-bool kubeconfig_resolve(const struct kubeconfig *config, const char *context,
+bool kubeconfig_file_resolve(const struct kubeconfig *config, const char *context,
                         struct kube_connection *out, char **error);
 
 /*
@@ -102,6 +102,6 @@ bool kubeconfig_resolve(const struct kubeconfig *config, const char *context,
  * $HOME/.kube/config. NULL when neither variable is set (or out of memory).
  * The caller frees the result.
  */
-char *kubeconfig_default_path(void);
+char *kubeconfig_file_default_path(void);
 
 #endif

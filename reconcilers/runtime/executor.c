@@ -1,8 +1,8 @@
-#include "reconcilers/executor.h"
+#include "reconcilers/runtime/executor.h"
 
 #include "reactor/key_map.h"
 #include "reactor/log.h"
-#include "reconcilers/leader_election.h"
+#include "reconcilers/runtime/leader_election.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "reconcilers/plan.h"
+#include "reconcilers/planner/plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * plan: what a planner decided — the list of actions for one cluster.
  *
  * Planners are pure: they read the observed world and fill a `struct plan`;
- * they never do I/O. The executor (reconcilers/executor.h) carries the
+ * they never do I/O. The executor (reconcilers/runtime/executor.h) carries the
  * actions out asynchronously. Every action is independent of the others in
  * the same plan (the planner emits only actions that are safe to run
  * together); what must happen after something else waits for a later pass,

@@ -1,27 +1,27 @@
 /*
- * kube_config: where the API server is and how to authenticate to it.
+ * kube_credentials: where the API server is and how to authenticate to it.
  *
  * Owns `struct kube_connection`, the settings the REST client needs whatever
  * their source, and the in-cluster source (a pod's service account). The
- * kubeconfig file source lives in reactor/kubeconfig.h and fills the same
- * struct; kube_config_load picks between them the way controller-runtime
+ * kubeconfig file source lives in watchers/kubeconfig_file.h and fills the same
+ * struct; kube_credentials_load picks between them the way controller-runtime
  * does.
  *
  * Everything here runs at start-up, before the loop, and reads small files
- * synchronously; kube_config_reload_token reads one small file and is cheap
+ * synchronously; kube_credentials_reload_token reads one small file and is cheap
  * enough to call from the loop every minute and after a 401.
  *
  * Errors come back as one line without newline in `*error`, which the caller
  * frees (`*error` is NULL only when even that allocation failed). Nothing is
  * printed.
  */
-#ifndef REACTOR_KUBE_CONFIG_H
-#define REACTOR_KUBE_CONFIG_H
+#ifndef WATCHERS_KUBE_CREDENTIALS_H
+#define WATCHERS_KUBE_CREDENTIALS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define KUBE_CONFIG_SERVICE_ACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define KUBE_CREDENTIALS_SERVICE_ACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /*
  * Every string is owned by the struct (kube_connection_free) and NUL-terminated;
@@ -36,7 +36,7 @@ struct kube_connection {
     size_t certificate_authority_length;
     bool insecure_skip_tls_verify;
     char *token;                       /* bearer token, surrounding whitespace removed */
-    char *token_file;                  /* re-read by kube_config_reload_token when set */
+    char *token_file;                  /* re-read by kube_credentials_reload_token when set */
     char *client_certificate_file;
     char *client_certificate_data;     /* PEM */
     size_t client_certificate_length;
@@ -52,12 +52,12 @@ void kube_connection_free(struct kube_connection *connection);
 /*
  * The pod's own credentials: server from KUBERNETES_SERVICE_HOST and
  * KUBERNETES_SERVICE_PORT (an IPv6 host is bracketed), token and CA from
- * `service_account_dir` (NULL = KUBE_CONFIG_SERVICE_ACCOUNT_DIR) files
+ * `service_account_dir` (NULL = KUBE_CREDENTIALS_SERVICE_ACCOUNT_DIR) files
  * "token" and "ca.crt" (both required), namespace from its "namespace" file
  * ("default" when that file is absent, as client-go does).
  * On failure `out` is left zeroed.
  */
-bool kube_config_in_cluster(const char *service_account_dir, struct kube_connection *out,
+bool kube_credentials_in_cluster(const char *service_account_dir, struct kube_connection *out,
                             char **error);
 
 enum kube_token_reload {
@@ -67,7 +67,7 @@ enum kube_token_reload {
 };
 
 /* Re-reads connection->token_file (bound service-account tokens rotate). */
-enum kube_token_reload kube_config_reload_token(struct kube_connection *connection, char **error);
+enum kube_token_reload kube_credentials_reload_token(struct kube_connection *connection, char **error);
 
 /*
  * Start-up choice of source, in controller-runtime's order:
@@ -76,7 +76,7 @@ enum kube_token_reload kube_config_reload_token(struct kube_connection *connecti
  * $HOME/.kube/config. `context` (NULL = current-context) applies to
  * kubeconfig files only.
  */
-bool kube_config_load(const char *kubeconfig_path, const char *context,
+bool kube_credentials_load(const char *kubeconfig_path, const char *context,
                       struct kube_connection *out, char **error);
 
 /*
@@ -84,12 +84,12 @@ bool kube_config_load(const char *kubeconfig_path, const char *context,
  * removed; an empty file is an error. The caller frees the token. `*error`
  * reads like "cannot read token file PATH: REASON" (no source prefix).
  */
-char *kube_config_read_token(const char *path, char **error);
+char *kube_credentials_read_token(const char *path, char **error);
 
 /*
  * Reads a whole small file into a NUL-terminated buffer the caller frees.
  * Returns false with errno set on failure (EFBIG above 16 MiB).
  */
-bool kube_config_read_file(const char *path, char **data, size_t *length);
+bool kube_credentials_read_file(const char *path, char **data, size_t *length);
 
 #endif

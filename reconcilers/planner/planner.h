@@ -1,7 +1,7 @@
 /*
  * planner: decides what to do next for one TidbCluster. A pure function of
- * the observed world (reconcilers/observed.h) into a plan
- * (reconcilers/plan.h): no I/O, no clock but world->now_ms, no state kept
+ * the observed world (reconcilers/planner/observed.h) into a plan
+ * (reconcilers/planner/plan.h): no I/O, no clock but world->now_ms, no state kept
  * between calls. Running it twice on the same world gives the same plan.
  *
  * The caller (the controller) initialises the plan with the cluster's
@@ -11,8 +11,8 @@
 #ifndef RECONCILERS_PLANNER_H
 #define RECONCILERS_PLANNER_H
 
-#include "reconcilers/observed.h"
-#include "reconcilers/plan.h"
+#include "reconcilers/planner/observed.h"
+#include "reconcilers/planner/plan.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -27,7 +27,7 @@
 #ifndef RECONCILERS_BUILD_H
 #define RECONCILERS_BUILD_H
 
-#include "reconcilers/tidbcluster.h"
+#include "reconcilers/api/tidbcluster.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

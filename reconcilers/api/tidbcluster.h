@@ -8,7 +8,7 @@
  * Life cycle:
  *   tidbcluster_decode(json)        type checks with field paths, copies
  *   tidbcluster_apply_defaults()    PingCAP's defaults (§1.5 of the reference)
- *   tidbcluster_validate()          semantic checks (reconcilers/tidbcluster_validate.h)
+ *   tidbcluster_validate()          semantic checks (reconcilers/api/tidbcluster_validate.h)
  *   ... planners read it ...
  *   tidbcluster_free()
  *
@@ -27,7 +27,7 @@
 #ifndef RECONCILERS_TIDBCLUSTER_H
 #define RECONCILERS_TIDBCLUSTER_H
 
-#include "reconcilers/quantity.h"
+#include "reconcilers/api/quantity.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -23,9 +23,9 @@
  * carries its reason (gate_message), which the plan turns into an Event, a
  * requeue and the Ready condition.
  */
-#include "reconcilers/planner_internal.h"
+#include "reconcilers/planner/planner_internal.h"
 
-#include "reconcilers/build.h"
+#include "reconcilers/build/build.h"
 
 #include <string.h>
 

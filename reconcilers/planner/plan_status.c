@@ -25,7 +25,7 @@
  * healthy, TiKV stores Up, TiDB pods ready), else Scale — the cluster is
  * still moving towards spec.<c>.replicas. Upgrade comes with the upgrader.
  */
-#include "reconcilers/planner_internal.h"
+#include "reconcilers/planner/planner_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
-#include "reactor/kube_config.h"
+#include "watchers/kube_credentials.h"
 
-#include "reactor/kubeconfig.h"
+#include "watchers/kubeconfig_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +28,7 @@ static char *error_line(const char *format, ...)
     return line;
 }
 
-bool kube_config_read_file(const char *path, char **data, size_t *length)
+bool kube_credentials_read_file(const char *path, char **data, size_t *length)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -132,12 +132,12 @@ static char *trimmed_copy(const char *text, size_t length)
     return strndup(text, length);
 }
 
-char *kube_config_read_token(const char *path, char **error)
+char *kube_credentials_read_token(const char *path, char **error)
 {
     *error = NULL;
     char *data = NULL;
     size_t length = 0;
-    if (!kube_config_read_file(path, &data, &length)) {
+    if (!kube_credentials_read_file(path, &data, &length)) {
         *error = error_line("cannot read token file %s: %s", path, strerror(errno));
         return NULL;
     }
@@ -177,13 +177,13 @@ static char *join_path(const char *directory, const char *name)
     return error_line("%s/%s", directory, name);
 }
 
-bool kube_config_in_cluster(const char *service_account_dir, struct kube_connection *out,
+bool kube_credentials_in_cluster(const char *service_account_dir, struct kube_connection *out,
                             char **error)
 {
     static const char what[] = "in-cluster config";
     memset(out, 0, sizeof *out);
     *error = NULL;
-    const char *directory = service_account_dir ? service_account_dir : KUBE_CONFIG_SERVICE_ACCOUNT_DIR;
+    const char *directory = service_account_dir ? service_account_dir : KUBE_CREDENTIALS_SERVICE_ACCOUNT_DIR;
     const char *host = getenv("KUBERNETES_SERVICE_HOST");
     const char *port = getenv("KUBERNETES_SERVICE_PORT");
     if (host == NULL || host[0] == '\0' || port == NULL || port[0] == '\0') {
@@ -206,14 +206,14 @@ bool kube_config_in_cluster(const char *service_account_dir, struct kube_connect
         return false;
     }
 
-    out->token = kube_config_read_token(out->token_file, error);
+    out->token = kube_credentials_read_token(out->token_file, error);
     if (out->token == NULL) {
         prefix_error(error, what);
         free(namespace_file);
         kube_connection_free(out);
         return false;
     }
-    if (!kube_config_read_file(out->certificate_authority_file, &out->certificate_authority_data,
+    if (!kube_credentials_read_file(out->certificate_authority_file, &out->certificate_authority_data,
                                &out->certificate_authority_length)) {
         *error = error_line("%s: cannot read CA file %s: %s", what,
                             out->certificate_authority_file, strerror(errno));
@@ -230,7 +230,7 @@ bool kube_config_in_cluster(const char *service_account_dir, struct kube_connect
 
     char *data = NULL;
     size_t length = 0;
-    if (kube_config_read_file(namespace_file, &data, &length)) {
+    if (kube_credentials_read_file(namespace_file, &data, &length)) {
         out->namespace = trimmed_copy(data, length);
         free(data);
         if (out->namespace != NULL && out->namespace[0] == '\0') {
@@ -255,12 +255,12 @@ bool kube_config_in_cluster(const char *service_account_dir, struct kube_connect
     return true;
 }
 
-enum kube_token_reload kube_config_reload_token(struct kube_connection *connection, char **error)
+enum kube_token_reload kube_credentials_reload_token(struct kube_connection *connection, char **error)
 {
     *error = NULL;
     if (connection->token_file == NULL)
         return KUBE_TOKEN_UNCHANGED;
-    char *token = kube_config_read_token(connection->token_file, error);
+    char *token = kube_credentials_read_token(connection->token_file, error);
     if (token == NULL)
         return KUBE_TOKEN_FAILED;
     if (connection->token != NULL && strcmp(connection->token, token) == 0) {
@@ -275,15 +275,15 @@ enum kube_token_reload kube_config_reload_token(struct kube_connection *connecti
 static bool load_kubeconfig(const char *path, const char *context, struct kube_connection *out,
                             char **error)
 {
-    struct kubeconfig *config = kubeconfig_load(path, error);
+    struct kubeconfig *config = kubeconfig_file_load(path, error);
     if (config == NULL)
         return false;
-    bool ok = kubeconfig_resolve(config, context, out, error);
-    kubeconfig_free(config);
+    bool ok = kubeconfig_file_resolve(config, context, out, error);
+    kubeconfig_file_free(config);
     return ok;
 }
 
-bool kube_config_load(const char *kubeconfig_path, const char *context,
+bool kube_credentials_load(const char *kubeconfig_path, const char *context,
                       struct kube_connection *out, char **error)
 {
     memset(out, 0, sizeof *out);
@@ -293,8 +293,8 @@ bool kube_config_load(const char *kubeconfig_path, const char *context,
     const char *listed = getenv("KUBECONFIG");
     const char *service_host = getenv("KUBERNETES_SERVICE_HOST");
     if ((listed == NULL || listed[0] == '\0') && service_host != NULL && service_host[0] != '\0')
-        return kube_config_in_cluster(NULL, out, error);
-    char *path = kubeconfig_default_path();
+        return kube_credentials_in_cluster(NULL, out, error);
+    char *path = kubeconfig_file_default_path();
     if (path == NULL) {
         *error = error_line("no kubeconfig: KUBECONFIG and HOME are not set and not running in a pod");
         return false;

@@ -1,4 +1,4 @@
-#include "reconcilers/leader_election.h"
+#include "reconcilers/runtime/leader_election.h"
 
 #include "reactor/log.h"
 

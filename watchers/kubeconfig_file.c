@@ -1,4 +1,4 @@
-#include "reactor/kubeconfig.h"
+#include "watchers/kubeconfig_file.h"
 
 #include <errno.h>
 #include <mbedtls/base64.h>
@@ -313,7 +313,7 @@ static bool parse_list(struct parse *parse, yaml_node_t *node, enum list_kind ki
     char *entries = calloc(count, sizes[kind]);
     if (entries == NULL)
         return fail(parse, "out of memory");
-    /* Hand the array over at once so kubeconfig_free cleans up after any failure. */
+    /* Hand the array over at once so kubeconfig_file_free cleans up after any failure. */
     *entries_out = entries;
     for (size_t i = 0; i < count; i++) {
         char *entry = entries + i * sizes[kind];
@@ -404,7 +404,7 @@ static bool parse_document(struct parse *parse, struct kubeconfig *config)
     return true;
 }
 
-struct kubeconfig *kubeconfig_parse(const char *path, const char *text, size_t length, char **error)
+struct kubeconfig *kubeconfig_file_parse(const char *path, const char *text, size_t length, char **error)
 {
     *error = NULL;
     struct kubeconfig *config = calloc(1, sizeof *config);
@@ -416,7 +416,7 @@ struct kubeconfig *kubeconfig_parse(const char *path, const char *text, size_t l
     config->directory = directory_of(path);
     if (config->path == NULL || config->directory == NULL) {
         fail_at(path, error, "out of memory");
-        kubeconfig_free(config);
+        kubeconfig_file_free(config);
         return NULL;
     }
 
@@ -424,7 +424,7 @@ struct kubeconfig *kubeconfig_parse(const char *path, const char *text, size_t l
     yaml_document_t document;
     if (!yaml_parser_initialize(&parser)) {
         fail_at(path, error, "out of memory");
-        kubeconfig_free(config);
+        kubeconfig_file_free(config);
         return NULL;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, length);
@@ -442,7 +442,7 @@ struct kubeconfig *kubeconfig_parse(const char *path, const char *text, size_t l
             fail_at(path, error, "line %zu: YAML syntax error: %s", parser.problem_mark.line + 1,
                     parser.problem ? parser.problem : "invalid");
         yaml_parser_delete(&parser);
-        kubeconfig_free(config);
+        kubeconfig_file_free(config);
         return NULL;
     }
     struct parse parse = { .path = path, .directory = config->directory, .document = &document, .error = error };
@@ -450,27 +450,27 @@ struct kubeconfig *kubeconfig_parse(const char *path, const char *text, size_t l
     yaml_document_delete(&document);
     yaml_parser_delete(&parser);
     if (!ok) {
-        kubeconfig_free(config);
+        kubeconfig_file_free(config);
         return NULL;
     }
     return config;
 }
 
-struct kubeconfig *kubeconfig_load(const char *path, char **error)
+struct kubeconfig *kubeconfig_file_load(const char *path, char **error)
 {
     *error = NULL;
     char *text = NULL;
     size_t length = 0;
-    if (!kube_config_read_file(path, &text, &length)) {
+    if (!kube_credentials_read_file(path, &text, &length)) {
         fail_at(path, error, "cannot read: %s", strerror(errno));
         return NULL;
     }
-    struct kubeconfig *config = kubeconfig_parse(path, text, length, error);
+    struct kubeconfig *config = kubeconfig_file_parse(path, text, length, error);
     free(text);
     return config;
 }
 
-void kubeconfig_free(struct kubeconfig *config)
+void kubeconfig_file_free(struct kubeconfig *config)
 {
     if (config == NULL)
         return;
@@ -543,7 +543,7 @@ static bool load_material(const struct kubeconfig *config, const char *where, co
         return true;
     if (!copy_string(file, file_out))
         return fail_at(config->path, error, "out of memory");
-    if (!kube_config_read_file(file, data, data_length))
+    if (!kube_credentials_read_file(file, data, data_length))
         return fail_at(config->path, error, "%s.%s: cannot read %s: %s", where, key, file,
                        strerror(errno));
     return true;
@@ -617,7 +617,7 @@ static bool resolve_into(const struct kubeconfig *config, const char *context_na
             if (!copy_string(user->token_file, &out->token_file))
                 return fail_at(path, error, "out of memory");
             char *detail = NULL;
-            out->token = kube_config_read_token(user->token_file, &detail);
+            out->token = kube_credentials_read_token(user->token_file, &detail);
             if (out->token == NULL) {
                 fail_at(path, error, "%s.tokenFile: %s", where, detail ? detail : "out of memory");
                 free(detail);
@@ -652,7 +652,7 @@ static bool resolve_into(const struct kubeconfig *config, const char *context_na
     return true;
 }
 
-bool kubeconfig_resolve(const struct kubeconfig *config, const char *context,
+bool kubeconfig_file_resolve(const struct kubeconfig *config, const char *context,
                         struct kube_connection *out, char **error)
 {
     memset(out, 0, sizeof *out);
@@ -663,7 +663,7 @@ bool kubeconfig_resolve(const struct kubeconfig *config, const char *context,
     return false;
 }
 
-char *kubeconfig_default_path(void)
+char *kubeconfig_file_default_path(void)
 {
     const char *listed = getenv("KUBECONFIG");
     if (listed != NULL && listed[0] != '\0') {

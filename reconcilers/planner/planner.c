@@ -13,10 +13,10 @@
  * PLANNER_WAIT_REQUEUE_MS, so no waiting state depends on a watch event
  * that may never come (and PD is polled fast meanwhile).
  */
-#include "reconcilers/planner.h"
+#include "reconcilers/planner/planner.h"
 
-#include "reconcilers/planner_internal.h"
-#include "reconcilers/tidbcluster_validate.h"
+#include "reconcilers/planner/planner_internal.h"
+#include "reconcilers/api/tidbcluster_validate.h"
 #include "watchers/objects.h"
 
 #include <stdlib.h>

@@ -10,7 +10,7 @@
  * strings baked in are single-quoted. The text is deterministic: it feeds
  * the ConfigMap's content hash, and a change to it is a rolling restart.
  */
-#include "reconcilers/build.h"
+#include "reconcilers/build/build.h"
 
 #include "reactor/buffer.h"
 

@@ -1,4 +1,4 @@
-#include "reconcilers/toml_check.h"
+#include "reconcilers/api/toml_check.h"
 
 #include "reactor/buffer.h"
 

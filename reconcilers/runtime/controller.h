@@ -1,8 +1,8 @@
 /*
  * controller: the TidbCluster control loop — informers feed compact caches,
  * every change maps to a cluster key in the work queue, each key is planned
- * (reconcilers/planner.h) from the caches and the cluster's PD snapshot, and
- * the plan is executed (reconcilers/executor.h); completions requeue.
+ * (reconcilers/planner/planner.h) from the caches and the cluster's PD snapshot, and
+ * the plan is executed (reconcilers/runtime/executor.h); completions requeue.
  *
  * Safety rules enforced here:
  * - caches-synced: no plan runs before every informer has synced (rule 5);
