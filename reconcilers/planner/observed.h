@@ -4,7 +4,7 @@
  * Everything here is read-only and borrowed for the duration of one planner
  * call: the decoded TidbCluster (defaults applied), the compact projections
  * of the objects that belong to it (watchers/objects.h, taken from the
- * caches' by-cluster index), the storage classes, a count of nodes, the PD
+ * caches' by-cluster index), the storage classes, the nodes and their count, the PD
  * snapshot (NULL until the cluster has one) and the clock. A planner reads
  * nothing else: that is what makes it a pure function, testable from
  * hand-built worlds.
@@ -31,6 +31,8 @@ struct observed_cluster {
     size_t configmap_count;
     const struct kube_storage_class *const *storage_classes; /* all of them */
     size_t storage_class_count;
+    const struct kube_node *const *nodes; /* every node (few); NULL: not gathered */
+    size_t node_list_count;
     size_t node_count;          /* nodes in the cluster, for pending explanations */
     size_t ready_node_count;
     const struct pd_snapshot_data *pd;  /* NULL: no snapshot yet */

@@ -69,6 +69,13 @@ static bool append(struct plan *plan, struct action action, bool ok)
     return true;
 }
 
+bool plan_move_action(struct plan *to, struct action *action)
+{
+    struct action moved = *action;
+    *action = (struct action){ .kind = action->kind };
+    return append(to, moved, true);
+}
+
 static bool add_kube(struct plan *plan, enum action_kind kind, const struct kube_resource *resource,
                      const char *name, const char *precondition_uid, cJSON *body, const char *why)
 {

@@ -82,6 +82,9 @@ bool plan_event(struct plan *plan, bool warning, const char *reason, const char 
     __attribute__((format(printf, 4, 5)));
 bool plan_pd(struct plan *plan, enum action_kind kind, const char *member, uint64_t store_id,
              const char *why);
+/* Moves `action` (what it holds) to the end of `to`; `action` is left
+ * empty. False on out of memory (the action is freed, `to` incomplete). */
+bool plan_move_action(struct plan *to, struct action *action);
 /* Keeps the smallest non-zero requeue asked for. */
 void plan_requeue_after(struct plan *plan, uint64_t ms);
 

@@ -5,10 +5,14 @@
  *               condition (InvalidSpec, the exact validation messages) and
  *               a Warning FailedValidation; fixing the spec resumes on the
  *               next pass since nothing is remembered;
- *   assess    → facts (plan_assess.c);
- *   act       → missing objects behind the bring-up gates (plan_objects.c),
- *               skipped when paused (rule paused_writes_only_status);
- *   status    → written when it changed (plan_status.c).
+ *   assess    → the member table and facts (members.c, assess.c);
+ *   propose   → the concern planners (bringup.c: missing objects behind
+ *               the bring-up gates), skipped when paused (rule
+ *               paused_writes_only_status);
+ *   arbitrate → the safety arbiter admits proposals into the plan
+ *               (safety.c); a refused one becomes a Normal Event
+ *               "Waiting" with the rule's message and a requeue;
+ *   status    → written when it changed (status.c).
  * A cluster that is not Ready is looked at again after
  * PLANNER_WAIT_REQUEUE_MS, so no waiting state depends on a watch event
  * that may never come (and PD is polled fast meanwhile).
@@ -37,6 +41,23 @@ static bool plan_invalid(const struct tidbcluster *cluster, const struct tc_prob
     return ok;
 }
 
+/* The arbiter's verdict over this pass's proposals; the first refusal is
+ * told to the user (bounded_creates only requeues: it is the normal pace
+ * of a large bring-up, not a problem). */
+static bool planner_arbitrate(struct planning *p)
+{
+    struct safety_world safety = { .cluster = p->cluster, .members = &p->members, .pd = p->world->pd,
+                                   .pd_stores_fresh = p->pd.stores_fresh, .pd_bootstrapped = p->pd.bootstrapped };
+    if (!safety_arbitrate(&safety, &p->proposals, p->plan, &p->safety))
+        return false;
+    if (!p->safety.refused)
+        return true;
+    plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    if (strcmp(p->safety.first_refusal.rule, "bounded_creates") == 0)
+        return true;
+    return plan_event(p->plan, false, "Waiting", "%s", p->safety.first_refusal.message);
+}
+
 bool planner_plan(const struct observed_cluster *world, struct plan *out)
 {
     const struct tidbcluster *cluster = world ? world->cluster : NULL;
@@ -58,13 +79,18 @@ bool planner_plan(const struct observed_cluster *world, struct plan *out)
 
     struct planning p = { .world = world, .cluster = cluster, .plan = out,
                           .paused = cluster->spec.paused == TC_TRUE };
-    planner_assess(&p);
-    bool ok = p.paused || planner_plan_objects(&p);
+    bool ok = planner_assess(&p) && proposals_init(&p.proposals, out);
+    if (ok && !p.paused)
+        ok = bringup_propose(&p) && planner_arbitrate(&p);
     struct ready_verdict verdict;
     planner_ready_verdict(&p, &verdict);
     if (!verdict.ready && !p.paused)
         plan_requeue_after(out, PLANNER_WAIT_REQUEUE_MS);
     ok = ok && planner_plan_status(&p, &verdict);
+    proposals_free(&p.proposals);
+    member_table_free(&p.members);
+    if (!ok)
+        out->incomplete = true;
     return ok && !out->incomplete;
 }
 

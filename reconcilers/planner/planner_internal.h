@@ -1,23 +1,31 @@
 /*
- * planner_internal: what the planner's parts (planner.c, plan_common.c,
- * plan_assess.c, plan_objects.c, plan_status.c) share. Not for other
- * modules.
+ * planner_internal: what the planner's parts (planner.c, common.c,
+ * members.c, assess.c, the concern planners, safety.c, status.c) share.
+ * Not for other modules.
  *
- * One pass works in three steps over a `struct planning`:
- *   1. assess   (plan_assess.c): read the world once into facts — per
- *               component its member pods, what blocks it, whether its
- *               gate is open; what PD says and whether it is fresh.
- *   2. act      (plan_objects.c): for each component whose gate is open,
- *               create what is missing; for each waiting state, say why.
- *   3. status   (plan_status.c): the status these facts imply, written
- *               only when it differs from the current one.
+ * One pass works in four steps over a `struct planning`:
+ *   1. assess   (members.c, assess.c): read the world once into the member
+ *               table (one row per component and ordinal) and the facts
+ *               derived from it — per component counts, what blocks it,
+ *               whether its gate is open; what PD says and whether it is
+ *               fresh.
+ *   2. propose  the concern planners (bringup.c today; scale, upgrade,
+ *               failover next) read the table and propose actions with a
+ *               reason (safety.h); none writes the plan itself.
+ *   3. arbitrate (safety.c): the one safety arbiter admits proposals into
+ *               the plan in a fixed priority and refuses the rest by a
+ *               named rule, with a message the user sees.
+ *   4. status   (status.c): the status these facts imply, written only
+ *               when it differs from the current one.
  * Nothing is remembered between passes: every fact comes from the world.
  */
 #ifndef RECONCILERS_PLANNER_INTERNAL_H
 #define RECONCILERS_PLANNER_INTERNAL_H
 
 #include "reconcilers/planner/observed.h"
+#include "reconcilers/planner/members.h"
 #include "reconcilers/planner/plan.h"
+#include "reconcilers/planner/safety.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,7 +34,7 @@
 /* How soon a waiting plan looks again (PD is polled fast meanwhile). */
 #define PLANNER_WAIT_REQUEUE_MS 5000
 #define PLANNER_MESSAGE_MAX 512
-#define PLANNER_NAME_MAX 256
+#define PLANNER_NAME_MAX MEMBERS_NAME_MAX
 
 /* Ready condition reasons (status.conditions[type=Ready].reason). */
 #define REASON_READY "Ready"
@@ -88,12 +96,12 @@ struct planning {
     bool paused;
     struct pd_view pd;
     struct component_view component[TC_COMPONENT_COUNT];
-    /* plan_objects.c: while set, missing objects are counted, not created. */
-    bool counting;
-    int missing;
+    struct member_table members;
+    struct proposals proposals;
+    struct safety_outcome safety;
 };
 
-/* ---- plan_common.c: lookups and small helpers ---- */
+/* ---- common.c: lookups and small helpers ---- */
 
 const struct kube_pod *planner_find_pod(const struct observed_cluster *world, const char *name);
 const struct kube_pvc *planner_find_pvc(const struct observed_cluster *world, const char *name);
@@ -123,22 +131,23 @@ const char *planner_component_image(const struct tidbcluster *cluster, enum tc_c
 /* snprintf into out, truncating safely. */
 void planner_format(char *out, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
-/* ---- plan_assess.c ---- */
+/* ---- assess.c ---- */
 
-/* Fills p->pd and p->component[] from p->world. */
-void planner_assess(struct planning *p);
+/* Builds p->members and fills p->pd and p->component[] from p->world.
+ * False on out of memory. */
+bool planner_assess(struct planning *p);
 /* The explanation of why `pod` cannot be scheduled ("" when it can or
  * its problem is not a scheduling one). */
 void planner_explain_pending(const struct planning *p, enum tc_component component, int ordinal,
                              const struct kube_pod *pod, char *out, size_t size);
 
-/* ---- plan_objects.c ---- */
+/* ---- bringup.c: the bring-up concern ---- */
 
-/* Creates the missing objects of every component whose gate is open, and
+/* Proposes the missing objects of every component whose gate is open, and
  * records (event + requeue) why the others wait. False on out of memory. */
-bool planner_plan_objects(struct planning *p);
+bool bringup_propose(struct planning *p);
 
-/* ---- plan_status.c ---- */
+/* ---- status.c ---- */
 
 /* The Ready condition's status ("True"/"False"), reason and message. */
 struct ready_verdict {

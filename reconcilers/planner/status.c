@@ -1,5 +1,5 @@
 /*
- * plan_status: step 3 of a pass — the status the facts imply (PingCAP's
+ * status: step 4 of a pass — the status the facts imply (PingCAP's
  * shape, reference §1.7), written only when it differs from the current
  * one.
  *

@@ -1,5 +1,6 @@
 /*
- * plan_assess: step 1 of a pass — the world read once into facts.
+ * assess: step 1 of a pass — the world read once into the member table
+ * (members.h) and the facts derived from it.
  *
  * Bring-up order (DESIGN.md "Order, safety"): PD → (PD quorum healthy) →
  * TiKV → (stores Up) → TiDB. The two gates are named rules:
@@ -167,33 +168,29 @@ static void assess_component(struct planning *p, enum tc_component component)
     view->desired = spec->replicas > 0 ? spec->replicas : 0;
     if (!view->present)
         return;
-    int not_ready_ordinal = -1;
-    for (size_t i = 0; i < p->world->pod_count; i++) {
-        const struct kube_pod *pod = p->world->pods[i];
-        int ordinal = pod ? planner_member_ordinal(p->cluster, component, pod->meta.name) : -1;
-        if (ordinal < 0)
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(&p->members, component, &count);
+    const struct member_row *not_ready = NULL;
+    for (size_t i = 0; i < count; i++) {
+        const struct member_row *row = &rows[i];
+        if (!row->pod)
             continue;
         view->pods++;
-        if (pod->ready == CONDITION_TRUE && !pod->meta.deletion_ms) {
+        if (row->ready)
             view->ready++;
-        } else if (not_ready_ordinal < 0 || ordinal < not_ready_ordinal) {
-            not_ready_ordinal = ordinal;
-            const char *state = pod->meta.deletion_ms ? "terminating"
-                              : pod->phase && strcmp(pod->phase, "Pending") == 0 ? "pending"
-                              : "not ready";
-            if (pod->node_name)
-                planner_format(view->not_ready, sizeof view->not_ready, "%s on %s is %s", pod->meta.name,
-                               pod->node_name, state);
-            else
-                planner_format(view->not_ready, sizeof view->not_ready, "%s is %s", pod->meta.name, state);
-        }
+        else if (!not_ready)
+            not_ready = row; /* rows are sorted: the lowest ordinal */
+        if (row->desired && !view->unschedulable[0])
+            planner_explain_pending(p, component, row->ordinal, row->pod, view->unschedulable,
+                                    sizeof view->unschedulable);
     }
-    for (int ordinal = 0; ordinal < view->desired && !view->unschedulable[0]; ordinal++) {
-        char name[PLANNER_NAME_MAX];
-        if (!build_member_name(p->cluster, component, ordinal, name, sizeof name))
-            continue;
-        planner_explain_pending(p, component, ordinal, planner_find_pod(p->world, name), view->unschedulable,
-                                sizeof view->unschedulable);
+    if (not_ready) {
+        const char *state = not_ready->terminating ? "terminating" : not_ready->pending ? "pending" : "not ready";
+        if (not_ready->pod->node_name)
+            planner_format(view->not_ready, sizeof view->not_ready, "%s on %s is %s", not_ready->name,
+                           not_ready->pod->node_name, state);
+        else
+            planner_format(view->not_ready, sizeof view->not_ready, "%s is %s", not_ready->name, state);
     }
 }
 
@@ -244,10 +241,13 @@ static void assess_gates(struct planning *p)
     }
 }
 
-void planner_assess(struct planning *p)
+bool planner_assess(struct planning *p)
 {
+    if (!member_table_build(p->world, &p->members))
+        return false;
     for (int c = 0; c < TC_COMPONENT_COUNT; c++)
         assess_component(p, (enum tc_component)c);
     assess_pd(p);
     assess_gates(p);
+    return true;
 }

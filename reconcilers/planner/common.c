@@ -1,5 +1,5 @@
 /*
- * plan_common: lookups over the observed world and small helpers shared by
+ * common: lookups over the observed world and small helpers shared by
  * the planner's parts (see planner_internal.h).
  *
  * The world's object lists are small (a cluster's own pods, PVCs, services,

@@ -1,0 +1,268 @@
+/*
+ * bringup: the bring-up concern — propose what is missing, component by
+ * component in bring-up order, each behind its gate (assess.c). It reads
+ * the member table and proposes (safety.h); the arbiter decides how many
+ * member creates go this pass (rule bounded_creates).
+ *
+ * Per component: its services, the ConfigMap named by the current content
+ * hash, then per desired member row its PVC and its pod (one proposal: a
+ * member's claim and pod go together). All of them are independent, so
+ * they go in one plan (a pod created together with its PVC or ConfigMap
+ * simply waits for them in the scheduler/kubelet). Named rules:
+ *
+ *   never_recreate_existing_pod  a pod that exists is never created
+ *       again; one with a deletionTimestamp is waited for (requeue) and
+ *       recreated with the same name once it is gone.
+ *   never_delete_pvc  this concern never deletes a PVC (data!); a PVC
+ *       being deleted is waited for, not recreated.
+ *   pd_bootstrap_once  PD members bootstrap together (the same
+ *       --initial-cluster list of the first spec.pd.replicas members, at
+ *       most SAFETY_CREATE_CAP) only while no PD cluster exists; every
+ *       member created after that joins it through the PD client service.
+ */
+#include "reconcilers/planner/planner_internal.h"
+
+#include "reconcilers/build/build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PD_PEER_PORT 2380
+
+/* Proposes one action set; false on out of memory. */
+static struct plan *propose(struct planning *p, enum proposal_effect effect, enum tc_component component, int ordinal,
+                            const char *why)
+{
+    return proposals_open(&p->proposals, CONCERN_BRINGUP, effect, DISRUPTION_NONE, component, ordinal, why);
+}
+
+static bool create(struct planning *p, struct plan *into, const struct kube_resource *resource, cJSON *body,
+                   const char *why)
+{
+    if (!into || !body) {
+        cJSON_Delete(body);
+        p->plan->incomplete = true; /* out of memory */
+        return false;
+    }
+    return plan_create(into, resource, body, why);
+}
+
+/* An Event in proposal order (so the plan reads in the order decided). */
+static bool note(struct planning *p, enum tc_component component, bool warning, const char *reason, const char *text)
+{
+    struct plan *into = propose(p, EFFECT_NOTE, component, -1, reason);
+    if (!into) {
+        p->plan->incomplete = true;
+        return false;
+    }
+    return plan_event(into, warning, reason, "%s", text);
+}
+
+/* Whether the component holds something back that its closed gate stops:
+ * a missing service, configmap, claim or pod of a desired member. */
+static bool anything_missing(const struct planning *p, enum tc_component component)
+{
+    char name[PLANNER_NAME_MAX];
+    if (component != TC_TIKV && build_service_name(p->cluster, component, false, name, sizeof name) &&
+        !planner_find_service(p->world, name))
+        return true;
+    if (build_service_name(p->cluster, component, true, name, sizeof name) && !planner_find_service(p->world, name))
+        return true;
+    if (build_configmap_name(p->cluster, component, name, sizeof name) && !planner_find_configmap(p->world, name))
+        return true;
+    if (p->members.missing_beyond[component] > 0)
+        return true;
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(&p->members, component, &count);
+    for (size_t i = 0; i < count; i++)
+        if (rows[i].desired && (!rows[i].pod || (component != TC_TIDB && !rows[i].pvc)))
+            return true;
+    return false;
+}
+
+static bool ensure_services(struct planning *p, enum tc_component component)
+{
+    char name[PLANNER_NAME_MAX];
+    if (component != TC_TIKV && build_service_name(p->cluster, component, false, name, sizeof name) &&
+        !planner_find_service(p->world, name) &&
+        !create(p, propose(p, EFFECT_CREATE_OBJECT, component, -1, "client service"), &kube_resource_services,
+                build_service_client(p->cluster, component), "bring-up: client service"))
+        return false;
+    if (build_service_name(p->cluster, component, true, name, sizeof name) && !planner_find_service(p->world, name) &&
+        !create(p, propose(p, EFFECT_CREATE_OBJECT, component, -1, "peer service"), &kube_resource_services,
+                build_service_peer(p->cluster, component), "bring-up: peer service"))
+        return false;
+    return true;
+}
+
+static bool ensure_configmap(struct planning *p, enum tc_component component)
+{
+    char name[PLANNER_NAME_MAX];
+    if (!build_configmap_name(p->cluster, component, name, sizeof name)) {
+        p->plan->incomplete = true;
+        return false;
+    }
+    if (planner_find_configmap(p->world, name))
+        return true;
+    return create(p, propose(p, EFFECT_CREATE_OBJECT, component, -1, "configmap"), &kube_resource_configmaps,
+                  build_configmap(p->cluster, component), "bring-up: configmap");
+}
+
+/* "basic-pd-0=http://basic-pd-0.basic-pd-peer.ns.svc:2380,..." (malloc'd). */
+static char *initial_cluster(const struct planning *p)
+{
+    size_t size = 1, used = 0;
+    char *list = calloc(1, size);
+    int members = p->component[TC_PD].desired < SAFETY_CREATE_CAP ? p->component[TC_PD].desired : SAFETY_CREATE_CAP;
+    for (int ordinal = 0; list && ordinal < members; ordinal++) {
+        char name[PLANNER_NAME_MAX], host[PLANNER_NAME_MAX], entry[2 * PLANNER_NAME_MAX + 32];
+        if (!build_member_name(p->cluster, TC_PD, ordinal, name, sizeof name) ||
+            !build_member_host(p->cluster, TC_PD, ordinal, host, sizeof host)) {
+            free(list);
+            return NULL;
+        }
+        int length = snprintf(entry, sizeof entry, "%s%s=http://%s:%d", ordinal ? "," : "", name, host, PD_PEER_PORT);
+        if (length < 0 || (size_t)length >= sizeof entry) {
+            free(list);
+            return NULL;
+        }
+        char *grown = realloc(list, size + (size_t)length);
+        if (!grown) {
+            free(list);
+            return NULL;
+        }
+        list = grown;
+        memcpy(list + used, entry, (size_t)length + 1);
+        used += (size_t)length;
+        size += (size_t)length;
+    }
+    return list;
+}
+
+/* Rule pd_bootstrap_once: how the PD members created in this pass start. */
+struct pd_start_plan {
+    struct build_pd_start start;
+    char *initial;
+    char url[PLANNER_NAME_MAX];
+};
+
+static bool pd_start_prepare(const struct planning *p, struct pd_start_plan *out)
+{
+    *out = (struct pd_start_plan){ 0 };
+    if (p->pd.bootstrapped) {
+        if (!build_pd_url(p->cluster, out->url, sizeof out->url))
+            return false;
+        out->start.join = true;
+        out->start.join_urls = out->url;
+        return true;
+    }
+    out->initial = initial_cluster(p);
+    out->start.initial_cluster = out->initial;
+    return out->initial != NULL;
+}
+
+static bool ensure_member(struct planning *p, const struct member_row *row, const struct build_pd_start *pd_start)
+{
+    enum tc_component component = row->component;
+    bool need_pvc = component != TC_TIDB && !row->pvc;
+    if (component != TC_TIDB && row->pvc && row->pvc->meta.deletion_ms) {
+        /* never_delete_pvc: someone else deletes it; a new claim
+         * waits until the old one is gone. */
+        plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    }
+    /* never_recreate_existing_pod: a terminating pod keeps its name
+     * until it is gone; then the next pass creates it again. */
+    if (row->pod && row->terminating)
+        plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    if (!need_pvc && row->pod)
+        return true;
+    struct plan *into = propose(p, EFFECT_CREATE_MEMBER, component, row->ordinal, "member");
+    if (!into) {
+        p->plan->incomplete = true;
+        return false;
+    }
+    struct proposal *proposal = proposals_current(&p->proposals);
+    proposal->bootstrap_set = component == TC_PD && pd_start && !pd_start->join;
+    if (need_pvc && !create(p, into, &kube_resource_pvcs, build_pvc(p->cluster, component, row->ordinal),
+                            "bring-up: member volume"))
+        return false;
+    if (row->pod)
+        return true;
+    if (!create(p, into, &kube_resource_pods, build_pod(p->cluster, component, row->ordinal, pd_start),
+                "bring-up: member"))
+        return false;
+    if (pd_start && pd_start->join)
+        return plan_event(into, false, "Created", "created pod %s (joining the running PD cluster)", row->name);
+    return plan_event(into, false, "Created", "created pod %s", row->name);
+}
+
+static const char *wait_reason(enum tc_component component)
+{
+    return component == TC_TIKV ? "WaitingForPDQuorum" : "WaitingForTiKVStores";
+}
+
+static bool plan_component(struct planning *p, enum tc_component component)
+{
+    const struct component_view *view = &p->component[component];
+    if (!view->present)
+        return true;
+    if (!view->gate_open) {
+        /* A closed gate that holds nothing back (everything exists) says
+         * nothing. */
+        if (!anything_missing(p, component))
+            return true;
+        plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+        return note(p, component, false, wait_reason(component), view->gate_message);
+    }
+    if (!ensure_services(p, component) || !ensure_configmap(p, component))
+        return false;
+    struct pd_start_plan pd_start = { 0 };
+    bool ok = component != TC_PD || pd_start_prepare(p, &pd_start);
+    if (!ok)
+        p->plan->incomplete = true;
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(&p->members, component, &count);
+    for (size_t i = 0; ok && i < count; i++) {
+        const struct member_row *row = &rows[i];
+        /* The PD bootstrap set is the members named in --initial-cluster. */
+        if (!row->desired || (component == TC_PD && !pd_start.start.join && row->ordinal >= SAFETY_CREATE_CAP))
+            continue;
+        ok = ensure_member(p, row, component == TC_PD ? &pd_start.start : NULL);
+    }
+    if (p->members.missing_beyond[component] > 0)
+        plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    free(pd_start.initial);
+    return ok;
+}
+
+/* One Warning per member pod that cannot be scheduled, in user's terms. */
+static bool explain_pending(struct planning *p, enum tc_component component)
+{
+    const struct component_view *view = &p->component[component];
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(&p->members, component, &count);
+    for (size_t i = 0; view->present && i < count; i++) {
+        char why[PLANNER_MESSAGE_MAX];
+        if (!rows[i].desired)
+            continue;
+        planner_explain_pending(p, component, rows[i].ordinal, rows[i].pod, why, sizeof why);
+        if (why[0]) {
+            plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+            if (!note(p, component, true, REASON_UNSCHEDULABLE, why))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool bringup_propose(struct planning *p)
+{
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++)
+        if (!plan_component(p, (enum tc_component)c))
+            return false;
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++)
+        if (!explain_pending(p, (enum tc_component)c))
+            return false;
+    return true;
+}

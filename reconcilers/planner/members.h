@@ -1,0 +1,87 @@
+/*
+ * members: the member table — one row per component and ordinal, built
+ * once per pass from the observed world. Every rule of every concern
+ * planner and of the safety arbiter reads member facts from this table and
+ * nothing else, so "which pod, which claim, which store, is it ready, is it
+ * going away" is answered in one place.
+ *
+ * Rows exist for every ordinal something is observed for (a pod, a PVC, a
+ * PD member, a TiKV store of ours) and for the desired ordinals
+ * (0..replicas-1) up to MEMBERS_MISSING_WINDOW missing ones per component:
+ * a spec with 100,000 replicas costs a bounded table, and the planner can
+ * never create more than that many members in one pass anyway
+ * (safety.h, rule bounded_creates). `missing_beyond` counts the desired
+ * ordinals left out.
+ *
+ * Rows of a component are sorted by ordinal. Everything a row points to is
+ * borrowed from the observed world and lives as long as it does.
+ *
+ * Ownership: member_table_build fills a caller-owned table (its rows array
+ * is allocated); member_table_free releases it. A failed build (out of
+ * memory) leaves a table that member_table_free accepts.
+ */
+#ifndef RECONCILERS_PLANNER_MEMBERS_H
+#define RECONCILERS_PLANNER_MEMBERS_H
+
+#include "reconcilers/planner/observed.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEMBERS_NAME_MAX 256
+/* Missing desired members materialised per component and pass. */
+#define MEMBERS_MISSING_WINDOW 64
+
+enum member_health {
+    MEMBER_HEALTH_UNKNOWN = -1,
+    MEMBER_HEALTH_BAD = 0,
+    MEMBER_HEALTH_GOOD = 1,
+};
+
+struct member_row {
+    enum tc_component component;
+    int ordinal;
+    char name[MEMBERS_NAME_MAX];      /* "<cluster>-<component>-<ordinal>" */
+    bool desired;                     /* ordinal < spec.<c>.replicas */
+    /* Kubernetes */
+    const struct kube_pod *pod;       /* NULL: no pod */
+    const struct kube_pvc *pvc;       /* the member's data claim; NULL: none */
+    const struct kube_node *node;     /* the pod's node when cached; NULL otherwise */
+    bool ready;                       /* pod Ready=True and not being deleted */
+    bool terminating;                 /* pod has a deletionTimestamp */
+    bool pending;                     /* pod phase Pending */
+    bool node_lost;                   /* the pod's node is cached and not Ready */
+    /* PD (component pd) */
+    const struct pd_member *pd_member;
+    enum member_health pd_health;
+    bool pd_leader;
+    /* TiKV (component tikv) */
+    const struct pd_store *store;     /* of ours, not Tombstone when a live one exists */
+    bool store_up;
+    bool store_tombstone;
+    bool evicting;                    /* an evict-leader scheduler names the store */
+    /* Annotations that concern the member */
+    bool delete_slot;                 /* tikv.tidb.pingcap.com/delete-slots etc. name the ordinal */
+};
+
+struct member_table {
+    struct member_row *rows;
+    size_t count;
+    size_t capacity;
+    size_t first[TC_COMPONENT_COUNT];   /* index of the component's first row */
+    size_t rows_of[TC_COMPONENT_COUNT]; /* rows of the component */
+    int missing_beyond[TC_COMPONENT_COUNT];
+};
+
+/* False only on out of memory. */
+bool member_table_build(const struct observed_cluster *world, struct member_table *out);
+void member_table_free(struct member_table *table);
+/* The row of `component` `ordinal`, NULL when the table has none. */
+const struct member_row *member_table_find(const struct member_table *table, enum tc_component component,
+                                           int ordinal);
+/* The rows of one component (sorted by ordinal) and their count. */
+const struct member_row *member_table_rows(const struct member_table *table, enum tc_component component,
+                                           size_t *count);
+
+#endif

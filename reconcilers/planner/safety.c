@@ -1,0 +1,354 @@
+/*
+ * safety: proposals and the arbiter (safety.h). Every rule is one function
+ * named after it that returns NULL when the proposal may go, or fills the
+ * refusal's message and returns the rule's name.
+ */
+#include "reconcilers/planner/safety.h"
+
+#include "reconcilers/planner/planner_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_REPLICAS 3
+
+static const char *const concern_names[CONCERN_COUNT] = {
+    [CONCERN_BRINGUP] = "bring-up",
+    [CONCERN_FAILOVER] = "failover",
+    [CONCERN_SCALE] = "scale",
+    [CONCERN_UPGRADE] = "upgrade",
+};
+
+const char *concern_name(enum concern concern)
+{
+    return (int)concern >= 0 && concern < CONCERN_COUNT ? concern_names[concern] : "unknown";
+}
+
+/* ---- proposals ---- */
+
+bool proposals_init(struct proposals *proposals, const struct plan *like)
+{
+    *proposals = (struct proposals){ 0 };
+    return plan_init(&proposals->actions, like->namespace, like->cluster, like->cluster_uid);
+}
+
+void proposals_free(struct proposals *proposals)
+{
+    plan_free(&proposals->actions);
+    free(proposals->items);
+    *proposals = (struct proposals){ 0 };
+}
+
+struct plan *proposals_open(struct proposals *proposals, enum concern concern, enum proposal_effect effect,
+                            enum disruption disruption, enum tc_component component, int ordinal,
+                            const char *why)
+{
+    if (proposals->open)
+        proposals_close(proposals);
+    if (proposals->count == proposals->capacity) {
+        size_t capacity = proposals->capacity ? proposals->capacity * 2 : 16;
+        struct proposal *grown = realloc(proposals->items, capacity * sizeof *grown);
+        if (!grown) {
+            proposals->actions.incomplete = true;
+            return NULL;
+        }
+        proposals->items = grown;
+        proposals->capacity = capacity;
+    }
+    struct proposal *proposal = &proposals->items[proposals->count++];
+    *proposal = (struct proposal){ .concern = concern, .effect = effect, .disruption = disruption,
+                                   .component = component, .ordinal = ordinal,
+                                   .first_action = proposals->actions.count };
+    planner_format(proposal->why, sizeof proposal->why, "%s", why ? why : "");
+    proposals->open = true;
+    return &proposals->actions;
+}
+
+struct proposal *proposals_current(struct proposals *proposals)
+{
+    return proposals->open && proposals->count ? &proposals->items[proposals->count - 1] : NULL;
+}
+
+void proposals_close(struct proposals *proposals)
+{
+    struct proposal *proposal = proposals_current(proposals);
+    if (proposal)
+        proposal->action_count = proposals->actions.count - proposal->first_action;
+    proposals->open = false;
+}
+
+/* ---- facts the rules share ---- */
+
+static const struct member_row *target_row(const struct safety_world *world, const struct proposal *proposal)
+{
+    return member_table_find(world->members, proposal->component, proposal->ordinal);
+}
+
+static const char *refuse(struct safety_refusal *refusal, const char *rule, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static const char *refuse(struct safety_refusal *refusal, const char *rule, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(refusal->message, sizeof refusal->message, format, args);
+    va_end(args);
+    refusal->rule = rule;
+    return rule;
+}
+
+int safety_create_budget(const struct safety_world *world, enum tc_component component)
+{
+    if (component == TC_PD && !world->pd_bootstrapped)
+        return SAFETY_CREATE_CAP; /* pd_bootstrap_once: the set starts together */
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(world->members, component, &count);
+    int existing = 0;
+    for (size_t i = 0; i < count; i++)
+        if (rows[i].pod)
+            existing++;
+    int budget = existing > SAFETY_CREATE_CAP / 2 ? SAFETY_CREATE_CAP : 2 * existing;
+    if (budget < SAFETY_SLOW_START_FIRST)
+        budget = SAFETY_SLOW_START_FIRST;
+    return budget > SAFETY_CREATE_CAP ? SAFETY_CREATE_CAP : budget;
+}
+
+/* A member of PD or TiKV other than `except` that is being taken down. */
+static const struct member_row *disruption_in_progress(const struct safety_world *world,
+                                                       const struct member_row *except)
+{
+    static const enum tc_component stateful[] = { TC_PD, TC_TIKV };
+    for (size_t c = 0; c < sizeof stateful / sizeof stateful[0]; c++) {
+        size_t count = 0;
+        const struct member_row *rows = member_table_rows(world->members, stateful[c], &count);
+        for (size_t i = 0; i < count; i++) {
+            const struct member_row *row = &rows[i];
+            if (row == except)
+                continue;
+            if (row->terminating || (row->store && row->store->state_name == PD_STORE_OFFLINE))
+                return row;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the rules ---- */
+
+static const char *rule_one_disruption_at_a_time(const struct safety_world *world, const struct proposal *proposal,
+                                                 size_t admitted_disruptions, struct safety_refusal *refusal)
+{
+    if (admitted_disruptions > 0)
+        return refuse(refusal, "one_disruption_at_a_time", "another disruption was admitted in this pass");
+    const struct member_row *busy = disruption_in_progress(world, target_row(world, proposal));
+    if (busy)
+        return refuse(refusal, "one_disruption_at_a_time", "%s is being %s", busy->name,
+                      busy->terminating ? "deleted" : "taken offline");
+    return NULL;
+}
+
+static bool takes_member_down(enum disruption disruption)
+{
+    return disruption == DISRUPTION_RESTART || disruption == DISRUPTION_MOVE ||
+           disruption == DISRUPTION_REMOVE_MEMBER;
+}
+
+static const char *rule_pd_quorum_kept(const struct safety_world *world, const struct proposal *proposal,
+                                       struct safety_refusal *refusal)
+{
+    if (proposal->component != TC_PD || !takes_member_down(proposal->disruption))
+        return NULL;
+    const struct member_row *target = target_row(world, proposal);
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(world->members, TC_PD, &count);
+    int members = 0, healthy_others = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!rows[i].pd_member)
+            continue;
+        members++;
+        if (&rows[i] != target && rows[i].pd_health == MEMBER_HEALTH_GOOD && !rows[i].terminating)
+            healthy_others++;
+    }
+    int quorum = members / 2 + 1;
+    /* Removing a member shrinks the quorum it is counted in. */
+    if (proposal->disruption == DISRUPTION_REMOVE_MEMBER && target && target->pd_member && members > 1)
+        quorum = (members - 1) / 2 + 1;
+    if (members > 0 && healthy_others < quorum)
+        return refuse(refusal, "pd_quorum_kept", "only %d other PD members are healthy, %d needed for quorum",
+                      healthy_others, quorum);
+    if (target && target->pd_leader && members > 1)
+        return refuse(refusal, "pd_quorum_kept", "%s is the PD leader: transfer leadership first", target->name);
+    return NULL;
+}
+
+static const char *rule_tikv_leaders_evicted_first(const struct safety_world *world, const struct proposal *proposal,
+                                                   struct safety_refusal *refusal)
+{
+    if (proposal->component != TC_TIKV || !takes_member_down(proposal->disruption) ||
+        proposal->eviction_timed_out)
+        return NULL;
+    const struct member_row *target = target_row(world, proposal);
+    if (!target || !target->store || !target->store_up || target->store->leader_count == 0)
+        return NULL;
+    if (!target->evicting)
+        return refuse(refusal, "tikv_leaders_evicted_first", "store %llu (%s) holds %llu leaders: evict them first",
+                      (unsigned long long)target->store->id, target->name,
+                      (unsigned long long)target->store->leader_count);
+    return refuse(refusal, "tikv_leaders_evicted_first", "store %llu (%s) still holds %llu leaders",
+                  (unsigned long long)target->store->id, target->name,
+                  (unsigned long long)target->store->leader_count);
+}
+
+static const char *rule_store_data_kept_until_tombstone(const struct safety_world *world,
+                                                        const struct proposal *proposal,
+                                                        struct safety_refusal *refusal)
+{
+    if (proposal->component != TC_TIKV || proposal->disruption != DISRUPTION_DELETE_DATA)
+        return NULL;
+    const struct member_row *target = target_row(world, proposal);
+    if (target && target->store && target->store_tombstone)
+        return NULL;
+    if (target && !target->store && world->pd_stores_fresh)
+        return NULL; /* PD knows no store of it: no data to keep */
+    if (!world->pd_stores_fresh)
+        return refuse(refusal, "store_data_kept_until_tombstone", "PD's stores are not known now");
+    return refuse(refusal, "store_data_kept_until_tombstone", "store %llu (%s) is %s, not Tombstone",
+                  (unsigned long long)target->store->id, target->name,
+                  pd_store_state_name_text(target->store->state_name));
+}
+
+static const char *rule_up_stores_kept(const struct safety_world *world, const struct proposal *proposal,
+                                       struct safety_refusal *refusal)
+{
+    if (proposal->disruption != DISRUPTION_DELETE_STORE)
+        return NULL;
+    if (!world->pd_stores_fresh)
+        return refuse(refusal, "up_stores_kept", "PD's stores are not known now");
+    uint64_t max_replicas = DEFAULT_MAX_REPLICAS;
+    if (world->pd && world->pd->parts[PD_PART_CONFIG].ever_succeeded && world->pd->config.max_replicas)
+        max_replicas = world->pd->config.max_replicas;
+    const struct member_row *target = target_row(world, proposal);
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(world->members, TC_TIKV, &count);
+    uint64_t up_after = 0;
+    for (size_t i = 0; i < count; i++)
+        if (rows[i].store_up && &rows[i] != target)
+            up_after++;
+    if (up_after < max_replicas)
+        return refuse(refusal, "up_stores_kept", "deleting a store would leave %llu Up stores, max-replicas is %llu",
+                      (unsigned long long)up_after, (unsigned long long)max_replicas);
+    return NULL;
+}
+
+static const char *rule_no_double_attach(const struct safety_world *world, const struct proposal *proposal,
+                                         struct safety_refusal *refusal)
+{
+    if (proposal->disruption != DISRUPTION_MOVE)
+        return NULL;
+    const struct member_row *target = target_row(world, proposal);
+    if (target && target->node_lost)
+        return refuse(refusal, "no_double_attach", "node %s of %s is not Ready but not confirmed gone: it may still write",
+                      target->node->meta.name, target->name);
+    return NULL;
+}
+
+static const char *judge_disruption(const struct safety_world *world, const struct proposal *proposal,
+                                    size_t admitted_disruptions, struct safety_refusal *refusal)
+{
+    const char *rule = rule_one_disruption_at_a_time(world, proposal, admitted_disruptions, refusal);
+    if (!rule)
+        rule = rule_pd_quorum_kept(world, proposal, refusal);
+    if (!rule)
+        rule = rule_tikv_leaders_evicted_first(world, proposal, refusal);
+    if (!rule)
+        rule = rule_store_data_kept_until_tombstone(world, proposal, refusal);
+    if (!rule)
+        rule = rule_up_stores_kept(world, proposal, refusal);
+    if (!rule)
+        rule = rule_no_double_attach(world, proposal, refusal);
+    return rule;
+}
+
+/* ---- admission ---- */
+
+static bool admit(struct proposals *proposals, const struct proposal *proposal, struct plan *out,
+                  struct safety_outcome *outcome)
+{
+    for (size_t i = 0; i < proposal->action_count; i++)
+        if (!plan_move_action(out, &proposals->actions.actions[proposal->first_action + i]))
+            return false;
+    outcome->admitted++;
+    return true;
+}
+
+static void record_refusal(struct safety_outcome *outcome, const struct proposal *proposal,
+                           const struct safety_refusal *refusal)
+{
+    if (outcome->refused++ > 0)
+        return;
+    outcome->first_refusal = *refusal;
+    outcome->first_refusal.concern = proposal->concern;
+    outcome->first_refusal.component = proposal->component;
+    outcome->first_refusal.ordinal = proposal->ordinal;
+    planner_format(outcome->first_refusal.message, sizeof outcome->first_refusal.message, "%s waits: %s%s%s (rule %s)",
+                   concern_name(proposal->concern), proposal->why, proposal->why[0] ? ": " : "", refusal->message,
+                   refusal->rule);
+}
+
+/* The fixed order: failover, then scale, then upgrade (bring-up proposes
+ * no disruptions). */
+static const enum concern disruption_order[] = { CONCERN_FAILOVER, CONCERN_SCALE, CONCERN_UPGRADE,
+                                                 CONCERN_BRINGUP };
+
+bool safety_arbitrate(const struct safety_world *world, struct proposals *proposals, struct plan *out,
+                      struct safety_outcome *outcome)
+{
+    *outcome = (struct safety_outcome){ 0 };
+    if (proposals->open)
+        proposals_close(proposals);
+    if (proposals->actions.incomplete) {
+        out->incomplete = true;
+        return false;
+    }
+    int budget[TC_COMPONENT_COUNT];
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++)
+        budget[c] = safety_create_budget(world, (enum tc_component)c);
+    /* Notes, objects and member creates, in the order proposed (which is
+     * component order: bring-up walks PD, TiKV, TiDB). */
+    for (size_t i = 0; i < proposals->count; i++) {
+        const struct proposal *proposal = &proposals->items[i];
+        if (proposal->effect == EFFECT_DISRUPT)
+            continue;
+        if (proposal->effect == EFFECT_CREATE_MEMBER) {
+            int *left = &budget[proposal->component];
+            if (*left <= 0) {
+                struct safety_refusal refusal = { 0 };
+                refuse(&refusal, "bounded_creates", "at most %d %s members are created per pass",
+                       safety_create_budget(world, proposal->component),
+                       tidbcluster_component_name(proposal->component));
+                record_refusal(outcome, proposal, &refusal);
+                continue;
+            }
+            (*left)--;
+        }
+        if (!admit(proposals, proposal, out, outcome))
+            return false;
+    }
+    size_t disruptions = 0;
+    for (size_t o = 0; o < sizeof disruption_order / sizeof disruption_order[0]; o++) {
+        for (size_t i = 0; i < proposals->count; i++) {
+            const struct proposal *proposal = &proposals->items[i];
+            if (proposal->effect != EFFECT_DISRUPT || proposal->concern != disruption_order[o])
+                continue;
+            struct safety_refusal refusal = { 0 };
+            if (judge_disruption(world, proposal, disruptions, &refusal)) {
+                record_refusal(outcome, proposal, &refusal);
+                continue;
+            }
+            if (!admit(proposals, proposal, out, outcome))
+                return false;
+            disruptions++;
+        }
+    }
+    return true;
+}

@@ -1,0 +1,154 @@
+/*
+ * safety: proposals and the one safety arbiter.
+ *
+ * Concern planners (bring-up today; scale, upgrade, failover next) never
+ * write into the plan the executor runs. Each *proposes*: it opens a
+ * proposal (which concern, what effect, which member, why), adds the
+ * proposal's actions to the proposals' scratch plan with the ordinary
+ * plan_* calls, and closes it. The arbiter then admits proposals in a fixed
+ * priority into the real plan, moving their actions, and refuses the rest
+ * with a named rule and a message the user sees ("upgrade waits: ...").
+ *
+ * Priority: notes (events) and cluster objects (services, configmaps) are
+ * always admitted; member creates in component order under the create
+ * budget; disruptive proposals by concern — failover, scale, upgrade — and
+ * within a concern in the order proposed.
+ *
+ * The rules, each by name, here and nowhere else (DESIGN.md "Never"):
+ *   bounded_creates        member creates (a member's PVC + pod) per
+ *       component and pass are at most the slow-start budget:
+ *       min(SAFETY_CREATE_CAP, max(SAFETY_SLOW_START_FIRST, 2 x the
+ *       member pods that exist)), so an absurd replica count cannot flood
+ *       the API server or starve other clusters. PD's bootstrap set (no PD
+ *       cluster exists yet) is one unit of at most SAFETY_CREATE_CAP
+ *       members (rule pd_bootstrap_once: they must start together).
+ *   one_disruption_at_a_time  at most one disruptive proposal per cluster
+ *       and pass, and none while another member is being disrupted (a PD
+ *       or TiKV pod terminating, a TiKV store Offline) unless it concerns
+ *       that same member.
+ *   pd_quorum_kept  (Never 1) a PD member is taken down only if the other
+ *       healthy members still form a quorum of the PD members, and never
+ *       while it is the leader (transfer leadership first).
+ *   tikv_leaders_evicted_first  (Never 2) a TiKV store that is Up and holds
+ *       leaders is restarted only once its leaders are evicted (an
+ *       evict-leader scheduler names it and its leader count is 0) or the
+ *       proposing concern says the eviction timed out.
+ *   store_data_kept_until_tombstone  (Never 3) a TiKV member's data (PVC)
+ *       is deleted only once PD reports its store Tombstone (or PD, fresh,
+ *       knows no store of it at all).
+ *   up_stores_kept  (Never 3) a store deletion never leaves fewer Up
+ *       stores than PD's max-replicas (3 when PD's config is unknown).
+ *   no_double_attach  (Never 4) a member whose pod's node is still known
+ *       and not Ready is never moved: the node may still be writing to the
+ *       volume; it moves only once the node is confirmed gone.
+ * Rules 5 (caches synced) and 6 (the lease) are runtime rules: the
+ * controller and the executor (reconcilers/runtime) enforce them.
+ *
+ * Pure: reads the member table, the PD facts and the proposals; writes the
+ * plan. Ownership: `struct proposals` owns its scratch plan and proposals
+ * (proposals_free); safety_arbitrate moves admitted actions into `out`.
+ */
+#ifndef RECONCILERS_PLANNER_SAFETY_H
+#define RECONCILERS_PLANNER_SAFETY_H
+
+#include "reconcilers/planner/members.h"
+#include "reconcilers/planner/plan.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SAFETY_CREATE_CAP 32
+#define SAFETY_SLOW_START_FIRST 4
+#define SAFETY_MESSAGE_MAX 512
+
+enum concern {
+    CONCERN_BRINGUP,
+    CONCERN_FAILOVER,
+    CONCERN_SCALE,
+    CONCERN_UPGRADE,
+    CONCERN_COUNT,
+};
+
+enum proposal_effect {
+    EFFECT_NOTE,           /* events only */
+    EFFECT_CREATE_OBJECT,  /* services, configmaps */
+    EFFECT_CREATE_MEMBER,  /* a member's PVC and pod */
+    EFFECT_DISRUPT,        /* takes a member down, removes it or its data */
+};
+
+enum disruption {
+    DISRUPTION_NONE,
+    DISRUPTION_RESTART,          /* delete the pod so it comes back (upgrade) */
+    DISRUPTION_MOVE,             /* delete the pod so it comes back elsewhere (failover) */
+    DISRUPTION_REMOVE_MEMBER,    /* PD member delete / scale-in of a pod */
+    DISRUPTION_DELETE_STORE,     /* PD store delete (Up -> Offline) */
+    DISRUPTION_DELETE_DATA,      /* delete the member's PVC */
+    DISRUPTION_TRANSFER_LEADER,  /* PD leadership away from the member */
+};
+
+struct proposal {
+    enum concern concern;
+    enum proposal_effect effect;
+    enum disruption disruption;
+    enum tc_component component;
+    int ordinal;                 /* -1: not about one member */
+    bool bootstrap_set;          /* a PD bootstrap member (pd_bootstrap_once) */
+    bool eviction_timed_out;     /* tikv_leaders_evicted_first: the concern's timeout passed */
+    size_t first_action;         /* in proposals.actions */
+    size_t action_count;
+    char why[SAFETY_MESSAGE_MAX];
+};
+
+struct proposals {
+    struct plan actions;         /* scratch: every proposal's actions, in order */
+    struct proposal *items;
+    size_t count;
+    size_t capacity;
+    bool open;
+};
+
+/* The world the arbiter judges by. */
+struct safety_world {
+    const struct tidbcluster *cluster;
+    const struct member_table *members;
+    const struct pd_snapshot_data *pd;   /* NULL: none */
+    bool pd_stores_fresh;
+    bool pd_bootstrapped;
+};
+
+struct safety_refusal {
+    const char *rule;
+    enum concern concern;
+    enum tc_component component;
+    int ordinal;
+    char message[SAFETY_MESSAGE_MAX];   /* "upgrade waits: store 4 (basic-tikv-1) is Down" */
+};
+
+struct safety_outcome {
+    size_t admitted;
+    size_t refused;
+    struct safety_refusal first_refusal; /* valid when refused > 0 */
+};
+
+bool proposals_init(struct proposals *proposals, const struct plan *like);
+void proposals_free(struct proposals *proposals);
+/* Opens a proposal; its actions are what is added to the returned plan
+ * until proposals_close. NULL on out of memory. */
+struct plan *proposals_open(struct proposals *proposals, enum concern concern, enum proposal_effect effect,
+                            enum disruption disruption, enum tc_component component, int ordinal,
+                            const char *why);
+/* The proposal being built (flags such as bootstrap_set may be set). */
+struct proposal *proposals_current(struct proposals *proposals);
+void proposals_close(struct proposals *proposals);
+
+/* The member creates bounded_creates admits for `component` this pass. */
+int safety_create_budget(const struct safety_world *world, enum tc_component component);
+
+/* Admits proposals into `out`; false on out of memory (then `out` is
+ * marked incomplete). */
+bool safety_arbitrate(const struct safety_world *world, struct proposals *proposals, struct plan *out,
+                      struct safety_outcome *outcome);
+
+const char *concern_name(enum concern concern); /* "bring-up", "failover", ... */
+
+#endif
