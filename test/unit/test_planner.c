@@ -7,6 +7,7 @@
 #include "reconcilers/build/build.h"
 #include "reconcilers/planner/planner.h"
 #include "reconcilers/api/tidbcluster.h"
+#include "test/support/planner_world.h"
 #include "test/support/test.h"
 
 #include <stdarg.h>
@@ -14,256 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOW_MS 1795000000000LL
-#define NOW_TEXT "2026-11-18T11:06:40Z"
+#define NOW_MS PLANNER_WORLD_NOW_MS
+#define NOW_TEXT PLANNER_WORLD_NOW_TEXT
 #define EARLIER_TEXT "2026-11-18T10:00:00Z"
-#define MAX_OBJECTS 24
 
-static const char *const basic_json =
-    "{\"apiVersion\":\"pingcap.com/v1alpha1\",\"kind\":\"TidbCluster\","
-    "\"metadata\":{\"name\":\"basic\",\"namespace\":\"ns\",\"uid\":\"u-1\",\"resourceVersion\":\"42\",\"generation\":3},"
-    "\"spec\":{\"version\":\"v8.5.0\","
-    "\"pd\":{\"replicas\":3,\"requests\":{\"storage\":\"1Gi\"}},"
-    "\"tikv\":{\"replicas\":3,\"requests\":{\"storage\":\"10Gi\"}},"
-    "\"tidb\":{\"replicas\":2}}}";
-
-/* ---- the world ---- */
-
-struct fixture {
-    struct tidbcluster tc;
-    struct kube_pod pods[MAX_OBJECTS];
-    const struct kube_pod *pod_list[MAX_OBJECTS];
-    struct kube_pvc pvcs[MAX_OBJECTS];
-    const struct kube_pvc *pvc_list[MAX_OBJECTS];
-    struct kube_service services[MAX_OBJECTS];
-    const struct kube_service *service_list[MAX_OBJECTS];
-    struct kube_configmap configmaps[MAX_OBJECTS];
-    const struct kube_configmap *configmap_list[MAX_OBJECTS];
-    struct kube_storage_class classes[4];
-    const struct kube_storage_class *class_list[4];
-    struct pd_snapshot_data pd;
-    struct pd_member members[8];
-    char *client_urls[8][1];
-    struct pd_health_entry health[8];
-    struct pd_store stores[8];
-    struct observed_cluster world;
-    char text[96][160];
-    size_t text_count;
-    struct plan plan;
-};
-
-static struct fixture F;
-
-static char *keep(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static char *keep(const char *format, ...)
-{
-    if (F.text_count >= sizeof F.text / sizeof F.text[0])
-        abort();
-    char *slot = F.text[F.text_count++];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(slot, sizeof F.text[0], format, args);
-    va_end(args);
-    return slot;
-}
-
-static bool fixture_load(const char *json)
-{
-    cJSON *object = cJSON_Parse(json);
-    char *error = NULL;
-    bool ok = object && tidbcluster_decode(object, &F.tc, &error) && tidbcluster_apply_defaults(&F.tc);
-    if (error) {
-        test_fail(__FILE__, __LINE__, "decode: %s", error);
-        free(error);
-    }
-    cJSON_Delete(object);
-    F.world.cluster = &F.tc;
-    return ok;
-}
-
-static bool fixture_init(const char *json)
-{
-    memset(&F, 0, sizeof F);
-    F.world.pods = F.pod_list;
-    F.world.pvcs = F.pvc_list;
-    F.world.services = F.service_list;
-    F.world.configmaps = F.configmap_list;
-    F.world.storage_classes = F.class_list;
-    F.world.node_count = 6;
-    F.world.ready_node_count = 6;
-    F.world.now_ms = NOW_MS;
-    return fixture_load(json ? json : basic_json);
-}
-
-static void fixture_done(void)
-{
-    plan_free(&F.plan);
-    tidbcluster_free(&F.tc);
-}
-
-static struct kube_pod *add_pod(const char *name, const char *phase, bool ready)
-{
-    struct kube_pod *pod = &F.pods[F.world.pod_count];
-    pod->meta.name = keep("%s", name);
-    pod->phase = phase;
-    pod->ready = ready ? CONDITION_TRUE : CONDITION_FALSE;
-    pod->scheduled = strcmp(phase, "Pending") == 0 ? CONDITION_FALSE : CONDITION_TRUE;
-    pod->node_name = strcmp(phase, "Pending") == 0 ? NULL : "node-1";
-    F.pod_list[F.world.pod_count++] = pod;
-    return pod;
-}
-
-static struct kube_pvc *add_pvc(const char *name, const char *phase, const char *storage_class)
-{
-    struct kube_pvc *pvc = &F.pvcs[F.world.pvc_count];
-    pvc->meta.name = keep("%s", name);
-    pvc->phase = phase;
-    pvc->storage_class = storage_class;
-    F.pvc_list[F.world.pvc_count++] = pvc;
-    return pvc;
-}
-
-static void add_service(const char *name)
-{
-    struct kube_service *service = &F.services[F.world.service_count];
-    service->meta.name = keep("%s", name);
-    F.service_list[F.world.service_count++] = service;
-}
-
-static void add_configmap(const char *name)
-{
-    struct kube_configmap *configmap = &F.configmaps[F.world.configmap_count];
-    configmap->meta.name = keep("%s", name);
-    F.configmap_list[F.world.configmap_count++] = configmap;
-}
-
-static void add_class(const char *name, const char *provisioner)
-{
-    struct kube_storage_class *class = &F.classes[F.world.storage_class_count];
-    class->meta.name = keep("%s", name);
-    class->provisioner = provisioner;
-    F.class_list[F.world.storage_class_count++] = class;
-}
-
-static const char *configmap_name(enum tc_component component)
-{
-    char name[128];
-    if (!build_configmap_name(&F.tc, component, name, sizeof name))
-        return "?";
-    return keep("%s", name);
-}
-
-/* Everything of a component exists: services, configmap, `count` members
- * (PVC Bound, pod Running and Ready). */
-static void component_exists(enum tc_component component, int count)
-{
-    const char *kind = tidbcluster_component_name(component);
-    if (component != TC_TIKV)
-        add_service(keep("basic-%s", kind));
-    add_service(keep("basic-%s-peer", kind));
-    add_configmap(configmap_name(component));
-    for (int i = 0; i < count; i++) {
-        if (component != TC_TIDB)
-            add_pvc(keep("%s-basic-%s-%d", kind, kind, i), "Bound", NULL);
-        add_pod(keep("basic-%s-%d", kind, i), "Running", true);
-    }
-}
-
-static void parts_fresh(void)
-{
-    for (int part = 0; part < PD_PART_COUNT; part++) {
-        F.pd.parts[part].ever_succeeded = true;
-        F.pd.parts[part].last_error.kind = PD_ERROR_NONE;
-    }
-}
-
-/* PD answers: `count` members basic-pd-0.., the first `healthy` healthy,
- * basic-pd-0 leader when `leader`. */
-static void pd_answers(int count, int healthy, bool leader)
-{
-    F.world.pd = &F.pd;
-    F.pd.key = "ns/basic";
-    parts_fresh();
-    for (int i = 0; i < count; i++) {
-        struct pd_member *member = &F.members[i];
-        member->name = keep("basic-pd-%d", i);
-        member->member_id = 1000 + (uint64_t)i;
-        F.client_urls[i][0] = keep("http://basic-pd-%d.basic-pd-peer.ns.svc:2379", i);
-        member->client_urls = F.client_urls[i];
-        member->client_url_count = 1;
-        F.health[i] = (struct pd_health_entry){ .name = member->name, .member_id = member->member_id,
-                                                .client_url = F.client_urls[i][0], .health = i < healthy };
-    }
-    F.pd.members.members = F.members;
-    F.pd.members.count = (size_t)count;
-    F.pd.members.cluster_id = 7;
-    F.pd.health.entries = F.health;
-    F.pd.health.count = (size_t)count;
-    F.pd.members.has_leader = leader && count > 0;
-    if (F.pd.members.has_leader)
-        F.pd.members.leader = F.members[0];
-}
-
-/* Stores 1..count of basic-tikv-0.., the first `up` Up, the rest Down. */
-static void stores_answer(int count, int up)
-{
-    F.pd.bootstrapped = count > 0;
-    for (int i = 0; i < count; i++) {
-        struct pd_store *store = &F.stores[i];
-        *store = (struct pd_store){ .id = 1 + (uint64_t)i, .leader_count = 10 };
-        store->address = keep("basic-tikv-%d.basic-tikv-peer.ns.svc:20160", i);
-        store->state_name = i < up ? PD_STORE_UP : PD_STORE_DOWN;
-        store->state_name_text = (char *)(i < up ? "Up" : "Down");
-    }
-    F.pd.stores.stores = F.stores;
-    F.pd.stores.count = (size_t)count;
-}
-
-/* A whole running cluster as the world sees it after bring-up. */
-static void cluster_running(void)
-{
-    component_exists(TC_PD, 3);
-    component_exists(TC_TIKV, 3);
-    component_exists(TC_TIDB, 2);
-    pd_answers(3, 3, true);
-    stores_answer(3, 3);
-}
-
-/* ---- running the planner ---- */
-
-static bool run(void)
-{
-    plan_free(&F.plan);
-    if (!plan_init(&F.plan, "ns", "basic", "u-1"))
-        return false;
-    return planner_plan(&F.world, &F.plan);
-}
-
-/* "create pods basic-pd-0; event Normal Created; ..." */
-static char *describe(const struct plan *plan)
-{
-    size_t size = 1;
-    char *text = calloc(1, size);
-    for (size_t i = 0; text && i < plan->count; i++) {
-        char one[256];
-        plan_describe_action(&plan->actions[i], one, sizeof one);
-        char *grown = realloc(text, size + strlen(one) + 2);
-        if (!grown) {
-            free(text);
-            return NULL;
-        }
-        text = grown;
-        if (i)
-            strcat(text, "; ");
-        strcat(text, one);
-        size += strlen(one) + 2;
-    }
-    return text;
-}
+static struct planner_world F;
 
 #define CHECK_PLAN(expected)                                                                       \
     do {                                                                                           \
-        char *d_ = describe(&F.plan);                                                              \
+        char *d_ = planner_world_describe(&F.plan);                                                              \
         CHECK_STR(d_, expected);                                                                   \
         free(d_);                                                                                  \
     } while (0)
@@ -361,8 +121,8 @@ static const char *pod_env(const struct action *create, const char *name)
 
 static void empty_world_creates_pd_first(void)
 {
-    REQUIRE(fixture_init(NULL));
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, NULL));
+    REQUIRE(planner_world_run(&F));
     char expected[2048];
     snprintf(expected, sizeof expected,
              "create services basic-pd; create services basic-pd-peer; create configmaps %s; "
@@ -370,7 +130,7 @@ static void empty_world_creates_pd_first(void)
              "create persistentvolumeclaims pd-basic-pd-1; create pods basic-pd-1; event Normal Created; "
              "create persistentvolumeclaims pd-basic-pd-2; create pods basic-pd-2; event Normal Created; "
              "event Normal WaitingForPDQuorum; event Normal WaitingForTiKVStores; update-status tidbclusters basic",
-             configmap_name(TC_PD));
+             planner_world_configmap_name(&F, TC_PD));
     CHECK_PLAN(expected);
     CHECK_STR(event_message(0), "created pod basic-pd-0");
     CHECK_STR(event_message(3), "waiting for PD quorum: waiting for the first answer from PD");
@@ -393,7 +153,7 @@ static void empty_world_creates_pd_first(void)
     CHECK_STR(ready_field("lastTransitionTime"), NOW_TEXT);
     CHECK_STR(status_text("pd", "phase", NULL), "Scale");
     CHECK_STR(status_text("pd", "image", NULL), "pingcap/pd:v8.5.0");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 struct quorum_row {
@@ -420,17 +180,17 @@ static void pd_quorum_gates_tikv(void)
 {
     for (size_t r = 0; r < sizeof quorum_rows / sizeof quorum_rows[0]; r++) {
         const struct quorum_row *row = &quorum_rows[r];
-        REQUIRE(fixture_init(NULL));
-        component_exists(TC_PD, 3);
-        pd_answers(row->members, row->healthy, row->leader);
+        REQUIRE(planner_world_init(&F, NULL));
+        planner_world_component_exists(&F, TC_PD, 3);
+        planner_world_pd_answers(&F, row->members, row->healthy, row->leader);
         if (row->members_error) {
             F.pd.parts[PD_PART_MEMBERS].last_error.kind = PD_ERROR_TRANSPORT;
             F.pd.parts[PD_PART_MEMBERS].last_error.transport = HTTP_ERROR_CONNECT;
             snprintf(F.pd.parts[PD_PART_MEMBERS].last_error.message, PD_ERROR_MESSAGE_MAX,
                      "GET /members: connect: Failed to connect after 5003 ms");
         }
-        REQUIRE(run());
-        char *plan = describe(&F.plan);
+        REQUIRE(planner_world_run(&F));
+        char *plan = planner_world_describe(&F.plan);
         if (row->wait) {
             CHECK_STR(plan, "event Normal WaitingForPDQuorum; event Normal WaitingForTiKVStores; "
                             "update-status tidbclusters basic");
@@ -444,7 +204,7 @@ static void pd_quorum_gates_tikv(void)
                      "create persistentvolumeclaims tikv-basic-tikv-1; create pods basic-tikv-1; event Normal Created; "
                      "create persistentvolumeclaims tikv-basic-tikv-2; create pods basic-tikv-2; event Normal Created; "
                      "event Normal WaitingForTiKVStores; update-status tidbclusters basic",
-                     configmap_name(TC_TIKV));
+                     planner_world_configmap_name(&F, TC_TIKV));
             CHECK_STR(plan, expected);
             CHECK_STR(event_message(3), "waiting for TiKV stores: 0/3 Up");
         }
@@ -453,7 +213,7 @@ static void pd_quorum_gates_tikv(void)
         free(plan);
         CHECK_STR(ready_field("message"), row->ready_message);
         CHECK_INT(F.plan.requeue_after_ms, 5000);
-        fixture_done();
+        planner_world_done(&F);
     }
 }
 
@@ -483,19 +243,19 @@ static void tikv_stores_gate_tidb(void)
 {
     for (size_t r = 0; r < sizeof stores_rows / sizeof stores_rows[0]; r++) {
         const struct stores_row *row = &stores_rows[r];
-        REQUIRE(fixture_init(row->tikv == 1 ? one_tikv_json : NULL));
-        component_exists(TC_PD, 3);
-        component_exists(TC_TIKV, row->tikv);
-        pd_answers(3, 3, true);
-        stores_answer(row->stores, row->up);
+        REQUIRE(planner_world_init(&F, row->tikv == 1 ? one_tikv_json : NULL));
+        planner_world_component_exists(&F, TC_PD, 3);
+        planner_world_component_exists(&F, TC_TIKV, row->tikv);
+        planner_world_pd_answers(&F, 3, 3, true);
+        planner_world_stores_answer(&F, row->stores, row->up);
         if (row->tidb_exists) {
-            add_service("basic-tidb");
-            add_service("basic-tidb-peer");
-            add_configmap(configmap_name(TC_TIDB));
-            add_pod("basic-tidb-0", "Running", true);
+            planner_world_add_service(&F, "basic-tidb");
+            planner_world_add_service(&F, "basic-tidb-peer");
+            planner_world_add_configmap(&F, planner_world_configmap_name(&F, TC_TIDB));
+            planner_world_add_pod(&F, "basic-tidb-0", "Running", true);
         }
-        REQUIRE(run());
-        char *plan = describe(&F.plan);
+        REQUIRE(planner_world_run(&F));
+        char *plan = planner_world_describe(&F.plan);
         if (!row->opens) {
             CHECK_STR(plan, "event Normal WaitingForTiKVStores; update-status tidbclusters basic");
             CHECK_STR(event_message(0), row->wait);
@@ -507,21 +267,21 @@ static void tikv_stores_gate_tidb(void)
                      "create services basic-tidb; create services basic-tidb-peer; create configmaps %s; "
                      "create pods basic-tidb-0; event Normal Created; create pods basic-tidb-1; event Normal Created; "
                      "update-status tidbclusters basic",
-                     configmap_name(TC_TIDB));
+                     planner_world_configmap_name(&F, TC_TIDB));
             CHECK_STR(plan, expected);
         }
         if (test_failed())
             fprintf(stderr, "  row: %s\n  plan: %s\n", row->name, plan);
         free(plan);
-        fixture_done();
+        planner_world_done(&F);
     }
 }
 
 static void ready_cluster_writes_status_once(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
+    REQUIRE(planner_world_run(&F));
     /* Becoming Ready is an Event too (ready_flips_are_events). */
     CHECK_PLAN("event Normal Ready; update-status tidbclusters basic");
     CHECK_INT(F.plan.requeue_after_ms, 0);
@@ -559,35 +319,35 @@ static void ready_cluster_writes_status_once(void)
     /* A no-op reconcile writes nothing, even later. */
     REQUIRE(adopt_status());
     F.world.now_ms += 60000;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("");
     CHECK_INT(F.plan.requeue_after_ms, 0);
     /* Leader counts that move on every PD poll cause no write by themselves... */
     F.pd.stores.stores[0].leader_count = 7;
     F.pd.stores.stores[2].leader_count = 13;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("");
     /* ...but ride along with a real change. */
     F.pd.stores.stores[1].state_name = PD_STORE_DISCONNECTED;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK(find_action(ACTION_UPDATE_STATUS, NULL) != NULL);
     if (find_action(ACTION_UPDATE_STATUS, NULL))
         CHECK_INT(JSON_PATH(status_of_plan(), "tikv", "stores", "3", "leaderCount")->valuedouble, 13);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void transition_times_move_only_on_change(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
+    REQUIRE(planner_world_run(&F));
     REQUIRE(adopt_status());
     /* Later a store goes Down and a PD member unhealthy. */
     F.world.now_ms += 3600000;
     F.stores[2].state_name = PD_STORE_DOWN;
     F.stores[2].state_name_text = "Down";
     F.health[2].health = false;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("event Warning PDNotReady; update-status tidbclusters basic");
     const cJSON *status = status_of_plan();
     CHECK_STR(json_string(JSON_PATH(status, "tikv", "stores", "3", "lastTransitionTime")), "2026-11-18T12:06:40Z");
@@ -600,33 +360,33 @@ static void transition_times_move_only_on_change(void)
     CHECK_STR(ready_field("lastTransitionTime"), "2026-11-18T12:06:40Z");
     CHECK_STR(status_text("pd", "phase", NULL), "Scale");
     CHECK_STR(status_text("tikv", "phase", NULL), "Scale");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void deleted_pod_recreated_with_same_name(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
     /* basic-tikv-1 is terminating: wait, do not create. */
     F.pods[3 + 1].meta.deletion_ms = NOW_MS - 1000;
     CHECK_STR(F.pods[4].meta.name, "basic-tikv-1");
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_INT(plan_count(&F.plan, ACTION_CREATE), 0);
     CHECK_INT(F.plan.requeue_after_ms, 5000);
     /* Gone: recreated, same name, its PVC kept (never deleted). */
     F.pods[4].meta.name = "gone";
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("create pods basic-tikv-1; event Normal Created; update-status tidbclusters basic");
     CHECK_INT(plan_count(&F.plan, ACTION_DELETE), 0);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void pd_replacement_joins(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
     F.pods[1].meta.name = "gone"; /* basic-pd-1 was deleted */
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("create pods basic-pd-1; event Normal Created; update-status tidbclusters basic");
     const struct action *create = find_action(ACTION_CREATE, "basic-pd-1");
     CHECK_STR(pod_env(create, "PD_JOIN"), "http://basic-pd.ns:2379");
@@ -637,23 +397,23 @@ static void pd_replacement_joins(void)
      * knows the cluster exists, so the member still joins. */
     REQUIRE(adopt_status());
     F.world.pd = NULL;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     create = find_action(ACTION_CREATE, "basic-pd-1");
     CHECK_STR(pod_env(create, "PD_JOIN"), "http://basic-pd.ns:2379");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void pd_not_yet_formed_recreates_initial_member(void)
 {
-    REQUIRE(fixture_init(NULL));
-    component_exists(TC_PD, 2); /* basic-pd-2 never got created */
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_component_exists(&F, TC_PD, 2); /* basic-pd-2 never got created */
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("create persistentvolumeclaims pd-basic-pd-2; create pods basic-pd-2; event Normal Created; "
                "event Normal WaitingForPDQuorum; event Normal WaitingForTiKVStores; update-status tidbclusters basic");
     const struct action *create = find_action(ACTION_CREATE, "basic-pd-2");
     CHECK(pod_env(create, "PD_INITIAL_CLUSTER") != NULL);
     CHECK(pod_env(create, "PD_JOIN") == NULL);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 /* ---- validation ---- */
@@ -690,12 +450,12 @@ static void invalid_spec_touches_nothing(void)
 {
     for (size_t r = 0; r < sizeof invalid_rows / sizeof invalid_rows[0]; r++) {
         const struct invalid_row *row = &invalid_rows[r];
-        REQUIRE(fixture_init(row->json));
+        REQUIRE(planner_world_init(&F, row->json));
         /* Even with objects around and PD answering: nothing is touched. */
-        component_exists(TC_PD, 1);
-        pd_answers(1, 1, true);
+        planner_world_component_exists(&F, TC_PD, 1);
+        planner_world_pd_answers(&F, 1, 1, true);
         F.pods[0].meta.deletion_ms = 0;
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         CHECK_PLAN("event Warning FailedValidation; update-status tidbclusters basic");
         CHECK_STR(event_message(0), row->message);
         CHECK_STR(ready_field("status"), "False");
@@ -705,30 +465,30 @@ static void invalid_spec_touches_nothing(void)
         CHECK_INT(F.plan.requeue_after_ms, 0);
         /* Same again with that status: only the (de-duplicated) event. */
         REQUIRE(adopt_status());
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         CHECK_PLAN("event Warning FailedValidation");
         if (test_failed())
             fprintf(stderr, "  row: %s\n", row->name);
-        fixture_done();
+        planner_world_done(&F);
     }
 }
 
 static void fixed_spec_resumes(void)
 {
-    REQUIRE(fixture_init(invalid_rows[0].json));
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, invalid_rows[0].json));
+    REQUIRE(planner_world_run(&F));
     REQUIRE(adopt_status());
     struct tidbcluster_status kept = F.tc.status;
     F.tc.status = (struct tidbcluster_status){ 0 };
     tidbcluster_free(&F.tc);
-    REQUIRE(fixture_load(basic_json));
+    REQUIRE(planner_world_load(&F, planner_world_basic_json));
     tidbcluster_status_free(&F.tc.status);
     F.tc.status = kept;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_INT(plan_count(&F.plan, ACTION_CREATE), 9); /* 2 services, configmap, 3 PVCs, 3 pods */
     CHECK(find_action(ACTION_CREATE, "basic-pd-0") != NULL);
     CHECK_STR(ready_field("reason"), "PDNotReady");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void undecodable_object(void)
@@ -740,7 +500,7 @@ static void undecodable_object(void)
     struct plan plan;
     REQUIRE(plan_init(&plan, "ns", "basic", "u-1"));
     CHECK(planner_plan_undecodable(object, "spec.pd.replicas: expected an integer, got string", NOW_MS, &plan));
-    char *d = describe(&plan);
+    char *d = planner_world_describe(&plan);
     CHECK_STR(d, "event Warning FailedValidation; update-status tidbclusters basic");
     free(d);
     CHECK_STR(plan.actions[0].message, "spec.pd.replicas: expected an integer, got string");
@@ -758,7 +518,7 @@ static void undecodable_object(void)
     plan_free(&plan);
     REQUIRE(plan_init(&plan, "ns", "basic", "u-1"));
     CHECK(planner_plan_undecodable(object, "spec.pd.replicas: expected an integer, got string", NOW_MS + 5000, &plan));
-    d = describe(&plan);
+    d = planner_world_describe(&plan);
     CHECK_STR(d, "event Warning FailedValidation");
     free(d);
     plan_free(&plan);
@@ -773,29 +533,29 @@ static void paused_writes_only_status(void)
         "{\"metadata\":{\"name\":\"basic\",\"namespace\":\"ns\",\"generation\":1},"
         "\"spec\":{\"version\":\"v8.5.0\",\"paused\":true,\"pd\":{\"replicas\":3,\"requests\":{\"storage\":\"1Gi\"}},"
         "\"tikv\":{\"replicas\":3,\"requests\":{\"storage\":\"10Gi\"}}}}";
-    REQUIRE(fixture_init(paused_json));
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, paused_json));
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("update-status tidbclusters basic");
     CHECK_STR(ready_field("reason"), "Paused");
     CHECK_STR(ready_field("message"), "paused: nothing is created or changed until spec.paused is false");
     CHECK_INT(F.plan.requeue_after_ms, 0);
     /* Still paused with a pod pending and PD answering: status only. */
     REQUIRE(adopt_status());
-    add_pod("basic-pd-0", "Pending", false)->scheduled_message = "0/6 nodes are available: 6 Insufficient cpu.";
-    pd_answers(1, 1, true);
-    REQUIRE(run());
+    planner_world_add_pod(&F, "basic-pd-0", "Pending", false)->scheduled_message = "0/6 nodes are available: 6 Insufficient cpu.";
+    planner_world_pd_answers(&F, 1, 1, true);
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("update-status tidbclusters basic");
     CHECK_STR(ready_field("reason"), "Paused");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void deleted_cluster_plans_nothing(void)
 {
-    REQUIRE(fixture_init(NULL));
+    REQUIRE(planner_world_init(&F, NULL));
     F.tc.deletion_timestamp = strdup("2026-11-18T11:00:00Z");
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 /* ---- pending explanations ---- */
@@ -850,21 +610,21 @@ static void pending_pods_explained(void)
 {
     for (size_t r = 0; r < sizeof pending_rows / sizeof pending_rows[0]; r++) {
         const struct pending_row *row = &pending_rows[r];
-        REQUIRE(fixture_init(row->json ? tikv_class_json : NULL));
+        REQUIRE(planner_world_init(&F, row->json ? tikv_class_json : NULL));
         if (row->class_name)
-            add_class(row->class_name, row->provisioner);
-        pd_answers(3, 3, true);
-        stores_answer(0, 0);
+            planner_world_add_class(&F, row->class_name, row->provisioner);
+        planner_world_pd_answers(&F, 3, 3, true);
+        planner_world_stores_answer(&F, 0, 0);
         const char *kind = tidbcluster_component_name(row->component);
         if (row->component == TC_PD) {
-            add_service("basic-pd");
-            add_service("basic-pd-peer");
-            add_configmap(configmap_name(TC_PD));
-            pd_answers(2, 1, true); /* basic-pd-0 never started */
+            planner_world_add_service(&F, "basic-pd");
+            planner_world_add_service(&F, "basic-pd-peer");
+            planner_world_add_configmap(&F, planner_world_configmap_name(&F, TC_PD));
+            planner_world_pd_answers(&F, 2, 1, true); /* basic-pd-0 never started */
         } else {
-            component_exists(TC_PD, 3);
-            add_service("basic-tikv-peer");
-            add_configmap(configmap_name(TC_TIKV));
+            planner_world_component_exists(&F, TC_PD, 3);
+            planner_world_add_service(&F, "basic-tikv-peer");
+            planner_world_add_configmap(&F, planner_world_configmap_name(&F, TC_TIKV));
         }
         for (int i = 0; i < 3; i++) {
             char pvc[64], pod[64];
@@ -872,14 +632,14 @@ static void pending_pods_explained(void)
             snprintf(pod, sizeof pod, "basic-%s-%d", kind, i);
             if (i == 0) {
                 if (row->pvc_phase)
-                    add_pvc(pvc, row->pvc_phase, row->pvc_class);
-                add_pod(pod, "Pending", false)->scheduled_message = row->scheduler_message;
+                    planner_world_add_pvc(&F, pvc, row->pvc_phase, row->pvc_class);
+                planner_world_add_pod(&F, pod, "Pending", false)->scheduled_message = row->scheduler_message;
             } else {
-                add_pvc(pvc, "Bound", NULL);
-                add_pod(pod, "Running", true);
+                planner_world_add_pvc(&F, pvc, "Bound", NULL);
+                planner_world_add_pod(&F, pod, "Running", true);
             }
         }
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         CHECK_PLAN(row->plan);
         const struct action *event = find_event("Unschedulable");
         CHECK_STR(event ? event->message : NULL, row->message);
@@ -889,7 +649,7 @@ static void pending_pods_explained(void)
         CHECK_INT(F.plan.requeue_after_ms, 5000);
         if (test_failed())
             fprintf(stderr, "  row: %s\n", row->name);
-        fixture_done();
+        planner_world_done(&F);
     }
 }
 
@@ -919,10 +679,10 @@ static void pd_unreachable_is_a_condition(void)
 {
     for (size_t r = 0; r < sizeof pd_error_rows / sizeof pd_error_rows[0]; r++) {
         const struct pd_error_row *row = &pd_error_rows[r];
-        REQUIRE(fixture_init(NULL));
-        cluster_running();
+        REQUIRE(planner_world_init(&F, NULL));
+        planner_world_cluster_running(&F);
         /* An earlier good status, then PD stops answering. */
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         REQUIRE(adopt_status());
         struct pd_error *error = &F.pd.parts[PD_PART_MEMBERS].last_error;
         error->kind = row->kind;
@@ -931,7 +691,7 @@ static void pd_unreachable_is_a_condition(void)
         snprintf(error->message, sizeof error->message, "%s", row->message);
         /* A PD pod is gone meanwhile: recreated all the same (joins). */
         F.pods[2].meta.name = "gone";
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         CHECK_PLAN("create pods basic-pd-2; event Normal Created; event Warning PDNotReady; "
                    "update-status tidbclusters basic");
         CHECK_STR(ready_field("reason"), "PDNotReady");
@@ -943,34 +703,34 @@ static void pd_unreachable_is_a_condition(void)
         CHECK_INT(F.plan.requeue_after_ms, 5000);
         /* The message is stable: the next poll's timings change nothing. */
         F.pods[2].meta.name = "basic-pd-2";
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         REQUIRE(adopt_status());
         snprintf(error->message, sizeof error->message, "%s (again)", row->message);
         F.world.now_ms += 2000;
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         if (row->kind == PD_ERROR_TRANSPORT)
             CHECK_PLAN("");
         if (test_failed())
             fprintf(stderr, "  row: %s\n", row->name);
-        fixture_done();
+        planner_world_done(&F);
     }
 }
 
 static void pd_never_answered_still_brings_up_pd(void)
 {
-    REQUIRE(fixture_init(NULL));
+    REQUIRE(planner_world_init(&F, NULL));
     F.world.pd = &F.pd; /* a snapshot that never succeeded: connect errors */
     F.pd.parts[PD_PART_MEMBERS].last_error.kind = PD_ERROR_TRANSPORT;
     F.pd.parts[PD_PART_MEMBERS].last_error.transport = HTTP_ERROR_CONNECT;
-    component_exists(TC_PD, 3);
+    planner_world_component_exists(&F, TC_PD, 3);
     F.pods[0].meta.name = "gone";
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("create pods basic-pd-0; event Normal Created; event Normal WaitingForPDQuorum; "
                "event Normal WaitingForTiKVStores; update-status tidbclusters basic");
     /* Never bootstrapped as far as anyone knows: the initial list. */
     CHECK(pod_env(find_action(ACTION_CREATE, "basic-pd-0"), "PD_INITIAL_CLUSTER") != NULL);
     CHECK_STR(ready_field("message"), "PD API unreachable: members: connect");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 /* ---- safety rules, each tried ---- */
@@ -980,87 +740,87 @@ static void never_recreate_existing_pod(void)
     /* Every state a pod can be in: none is created again. */
     static const char *const phases[] = { "Pending", "Running", "Succeeded", "Failed", "Unknown" };
     for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
-        REQUIRE(fixture_init(NULL));
-        cluster_running();
+        REQUIRE(planner_world_init(&F, NULL));
+        planner_world_cluster_running(&F);
         for (size_t j = 0; j < F.world.pod_count; j++) {
             F.pods[j].phase = phases[i];
             F.pods[j].ready = CONDITION_FALSE;
         }
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         CHECK_INT(plan_count(&F.plan, ACTION_CREATE), 0);
         CHECK_INT(plan_count(&F.plan, ACTION_DELETE), 0);
-        fixture_done();
+        planner_world_done(&F);
     }
 }
 
 static void never_delete_pvc(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
     /* Extra PVCs (a scaled-in member's) and a PVC being deleted. */
-    add_pvc("tikv-basic-tikv-7", "Bound", NULL);
+    planner_world_add_pvc(&F, "tikv-basic-tikv-7", "Bound", NULL);
     F.pvcs[1].meta.deletion_ms = NOW_MS;
     F.pods[1].meta.name = "gone";
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_INT(plan_count(&F.plan, ACTION_DELETE), 0);
     /* The terminating claim is not recreated under its pod. */
     CHECK(find_action(ACTION_CREATE, "pd-basic-pd-1") == NULL);
     CHECK(find_action(ACTION_CREATE, "basic-pd-1") != NULL);
     CHECK_INT(F.plan.requeue_after_ms, 5000);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void own_stores_only(void)
 {
-    REQUIRE(fixture_init(NULL));
-    component_exists(TC_PD, 3);
-    component_exists(TC_TIKV, 3);
-    pd_answers(3, 3, true);
-    stores_answer(3, 0);
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_component_exists(&F, TC_PD, 3);
+    planner_world_component_exists(&F, TC_TIKV, 3);
+    planner_world_pd_answers(&F, 3, 3, true);
+    planner_world_stores_answer(&F, 3, 0);
     /* Three Up stores of another cluster on the same PD do not open TiDB. */
     for (int i = 0; i < 3; i++) {
-        F.stores[i].address = keep("other-tikv-%d.other-tikv-peer.ns.svc:20160", i);
+        F.stores[i].address = planner_world_keep(&F, "other-tikv-%d.other-tikv-peer.ns.svc:20160", i);
         F.stores[i].state_name = PD_STORE_UP;
         F.stores[i].state_name_text = "Up";
     }
     /* Nor does a look-alike in another namespace. */
     F.stores[2].address = "basic-tikv-2.basic-tikv-peer.elsewhere.svc:20160";
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("event Normal WaitingForTiKVStores; update-status tidbclusters basic");
     CHECK_STR(event_message(0), "waiting for TiKV stores: 0/3 Up");
     CHECK(JSON_PATH(status_of_plan(), "tikv", "stores") == NULL);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void tombstones_listed_apart(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
-    stores_answer(4, 4);
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
+    planner_world_stores_answer(&F, 4, 4);
     F.stores[3].address = "basic-tikv-0.basic-tikv-peer.ns.svc:20160";
     F.stores[3].id = 9;
     F.stores[0].state = PD_STORE_STATE_TOMBSTONE;
     F.stores[0].state_name = PD_STORE_TOMBSTONE;
     F.stores[0].state_name_text = "Tombstone";
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     const cJSON *status = status_of_plan();
     CHECK(JSON_PATH(status, "tikv", "tombstoneStores", "1") != NULL);
     CHECK(JSON_PATH(status, "tikv", "stores", "1") == NULL);
     CHECK(JSON_PATH(status, "tikv", "stores", "9") != NULL);
     CHECK_STR(ready_field("status"), "True");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void store_not_up_named(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
-    stores_answer(3, 2);
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
+    planner_world_stores_answer(&F, 3, 2);
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("update-status tidbclusters basic");
     CHECK_STR(ready_field("reason"), "TiKVStoreNotUp");
     CHECK_STR(ready_field("message"), "store 3 (basic-tikv-2) is Down");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 /* The Ready message names the lowest-ordinal member pod that is not ready,
@@ -1078,8 +838,8 @@ static void not_ready_pod_is_named(void)
         { { 4, -1 }, 2, "2/3 TiKV pods ready; basic-tikv-1 on node-2 is pending" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        REQUIRE(fixture_init(NULL));
-        cluster_running();
+        REQUIRE(planner_world_init(&F, NULL));
+        planner_world_cluster_running(&F);
         for (int i = 0; i < 2; i++) {
             if (cases[c].pods[i] < 0) continue;
             struct kube_pod *pod = &F.pods[cases[c].pods[i]];
@@ -1093,10 +853,10 @@ static void not_ready_pod_is_named(void)
                 }
             }
         }
-        REQUIRE(run());
+        REQUIRE(planner_world_run(&F));
         CHECK_STR(ready_field("reason"), "TiKVStoreNotUp");
         CHECK_STR(ready_field("message"), cases[c].message);
-        fixture_done();
+        planner_world_done(&F);
     }
 }
 
@@ -1105,50 +865,50 @@ static void not_ready_pod_is_named(void)
  * while it stays either way. */
 static void ready_flips_are_events(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
-    REQUIRE(run());
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
+    REQUIRE(planner_world_run(&F));
     CHECK_STR(F.plan.actions[0].reason, "Ready");
     CHECK_STR(F.plan.actions[0].message, "TiDB cluster is fully up and running");
     REQUIRE(adopt_status());
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN(""); /* steady: no event, no write */
     F.pods[4].ready = CONDITION_FALSE;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("event Warning TiKVStoreNotUp; update-status tidbclusters basic");
     CHECK(F.plan.actions[0].warning);
     CHECK_STR(F.plan.actions[0].message,
               "cluster is not ready: 2/3 TiKV pods ready; basic-tikv-1 on node-1 is not ready");
     REQUIRE(adopt_status());
     F.pods[5].ready = CONDITION_FALSE; /* worse, but still not ready: no new Event */
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("update-status tidbclusters basic");
     REQUIRE(adopt_status());
     F.pods[4].ready = CONDITION_TRUE;
     F.pods[5].ready = CONDITION_TRUE;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("event Normal Ready; update-status tidbclusters basic");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void tidb_not_ready_reported(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
     F.pods[7].ready = CONDITION_FALSE;
     CHECK_STR(F.pods[7].meta.name, "basic-tidb-1");
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_STR(ready_field("reason"), "TiDBNotReady");
     CHECK_STR(ready_field("message"), "1/2 TiDB pods ready; basic-tidb-1 on node-1 is not ready");
     CHECK(cJSON_IsFalse(JSON_PATH(status_of_plan(), "tidb", "members", "basic-tidb-1", "health")));
     CHECK_STR(status_text("tidb", "phase", NULL), "Scale");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void other_conditions_kept(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
     struct tc_condition *other = tidbcluster_list_add(&F.tc.status.conditions.items, &F.tc.status.conditions.count,
                                                       sizeof *other);
     REQUIRE(other);
@@ -1156,42 +916,42 @@ static void other_conditions_kept(void)
     other->status = strdup("True");
     other->last_transition_time = strdup(EARLIER_TEXT);
     F.tc.status.tikv.evict_leader = cJSON_Parse("{\"basic-tikv-0\":{\"value\":\"x\"}}");
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     const cJSON *conditions = JSON_PATH(status_of_plan(), "conditions");
     CHECK_INT(cJSON_GetArraySize(conditions), 2);
     CHECK_STR(json_string(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(conditions, 0), "type")),
               "LeaderEvicting");
     CHECK(JSON_PATH(status_of_plan(), "tikv", "evictLeader", "basic-tikv-0") != NULL);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void world_is_not_modified(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
     cJSON *before = tidbcluster_status_encode(&F.tc.status);
-    REQUIRE(run());
-    REQUIRE(run()); /* same world, same plan */
+    REQUIRE(planner_world_run(&F));
+    REQUIRE(planner_world_run(&F)); /* same world, same plan */
     CHECK_PLAN("event Normal Ready; update-status tidbclusters basic");
     cJSON *after = tidbcluster_status_encode(&F.tc.status);
     CHECK(cJSON_Compare(before, after, true));
     cJSON_Delete(before);
     cJSON_Delete(after);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void no_leader_is_not_ready(void)
 {
-    REQUIRE(fixture_init(NULL));
-    cluster_running();
+    REQUIRE(planner_world_init(&F, NULL));
+    planner_world_cluster_running(&F);
     F.pd.members.has_leader = false;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("update-status tidbclusters basic");
     CHECK_STR(ready_field("reason"), "PDNotReady");
     CHECK_STR(ready_field("message"), "PD has no leader");
     CHECK(JSON_PATH(status_of_plan(), "pd", "leader") == NULL);
     CHECK_INT(F.plan.requeue_after_ms, 5000);
-    fixture_done();
+    planner_world_done(&F);
 }
 
 static void cluster_domain_names_are_ours(void)
@@ -1201,29 +961,29 @@ static void cluster_domain_names_are_ours(void)
         "\"spec\":{\"version\":\"v8.5.0\",\"clusterDomain\":\"cluster.local\","
         "\"pd\":{\"replicas\":3,\"requests\":{\"storage\":\"1Gi\"}},"
         "\"tikv\":{\"replicas\":3,\"requests\":{\"storage\":\"10Gi\"}}}}";
-    REQUIRE(fixture_init(domain_json));
-    component_exists(TC_PD, 3);
-    component_exists(TC_TIKV, 3);
-    pd_answers(3, 3, true);
-    stores_answer(3, 3);
+    REQUIRE(planner_world_init(&F, domain_json));
+    planner_world_component_exists(&F, TC_PD, 3);
+    planner_world_component_exists(&F, TC_TIKV, 3);
+    planner_world_pd_answers(&F, 3, 3, true);
+    planner_world_stores_answer(&F, 3, 3);
     for (int i = 0; i < 3; i++) {
-        const char *fqdn = keep("basic-pd-%d.basic-pd-peer.ns.svc.cluster.local", i);
+        const char *fqdn = planner_world_keep(&F, "basic-pd-%d.basic-pd-peer.ns.svc.cluster.local", i);
         F.members[i].name = (char *)fqdn;
         F.health[i].name = (char *)fqdn;
-        F.stores[i].address = keep("basic-tikv-%d.basic-tikv-peer.ns.svc.cluster.local:20160", i);
+        F.stores[i].address = planner_world_keep(&F, "basic-tikv-%d.basic-tikv-peer.ns.svc.cluster.local:20160", i);
     }
     F.pd.members.leader = F.members[0];
     /* A look-alike with another domain is not ours. */
     F.members[2].name = "basic-pd-2.basic-pd-peer.ns.svc.other";
     F.health[2].name = F.members[2].name;
-    REQUIRE(run());
+    REQUIRE(planner_world_run(&F));
     CHECK_PLAN("update-status tidbclusters basic");
     CHECK_STR(ready_field("message"), "2/3 PD members healthy");
     const cJSON *status = status_of_plan();
     CHECK(JSON_PATH(status, "pd", "members", "basic-pd-0.basic-pd-peer.ns.svc.cluster.local") != NULL);
     CHECK_STR(json_string(JSON_PATH(status, "tikv", "stores", "1", "podName")), "basic-tikv-0");
     CHECK_STR(json_string(JSON_PATH(status, "tikv", "stores", "1", "ip")), "basic-tikv-0.basic-tikv-peer.ns.svc.cluster.local");
-    fixture_done();
+    planner_world_done(&F);
 }
 
 int main(int argc, char **argv)
