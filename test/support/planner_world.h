@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PLANNER_WORLD_MAX 24
+#define PLANNER_WORLD_MAX 32
 #define PLANNER_WORLD_NOW_MS 1795000000000LL
 #define PLANNER_WORLD_NOW_TEXT "2026-11-18T11:06:40Z"
 
