@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reactor/http_client.h"
+#include "reactor/http_error.h"
 
 /* --- the error value -------------------------------------------------------- */
 

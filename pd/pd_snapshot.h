@@ -52,54 +52,12 @@
 
 #include "pd/pd_client.h"
 #include "pd/pd_decode.h"
+#include "pd/pd_snapshot_data.h"
 #include "reactor/clock.h"
 #include "reactor/http_client.h"
 #include "reactor/metrics.h"
 
-enum pd_snapshot_part {
-    PD_PART_MEMBERS,
-    PD_PART_HEALTH,
-    PD_PART_STORES,
-    PD_PART_SCHEDULERS,
-    PD_PART_CONFIG,
-    PD_PART_COUNT,
-};
 
-const char *pd_snapshot_part_name(enum pd_snapshot_part part); /* "members", ... */
-
-struct pd_part_status {
-    bool ever_succeeded;
-    uint64_t last_success_ms;     /* monotonic (the registry's clock) */
-    int64_t last_success_wall_ms; /* wall time, for status conditions */
-    uint64_t last_attempt_ms;     /* when the latest finished attempt started */
-    struct pd_error last_error;   /* of the latest finished attempt; kind NONE when it succeeded */
-    uint64_t successes;
-    uint64_t failures;
-    bool in_flight;
-};
-
-/* What the planner reads. Data of a part that never succeeded is empty. */
-struct pd_snapshot_data {
-    const char *key;                /* "ns/name" */
-    struct pd_members members;      /* incl. leader / etcd_leader */
-    struct pd_health health;
-    bool bootstrapped;              /* PD has stores (false: "not bootstrapped") */
-    struct pd_stores stores;        /* every state, Tombstone included */
-    struct pd_schedulers schedulers; /* evict_leader_store_ids: sorted, complete */
-    struct pd_config config;
-    struct pd_part_status parts[PD_PART_COUNT];
-    uint64_t generation;            /* +1 on every change that fired on_change */
-    uint64_t refreshes;             /* refreshes started */
-    bool fast;                      /* on the fast cadence */
-};
-
-/* The PD leader's name, NULL when unknown or none. */
-const char *pd_snapshot_leader_name(const struct pd_snapshot_data *data);
-/* 1 healthy, 0 unhealthy, -1 unknown (not in /health or never answered). */
-int pd_snapshot_member_health(const struct pd_snapshot_data *data, const char *name);
-bool pd_snapshot_store_evicting(const struct pd_snapshot_data *data, uint64_t store_id);
-/* Every part has succeeded at least once and its last attempt succeeded. */
-bool pd_snapshot_all_fresh(const struct pd_snapshot_data *data);
 
 struct pd_snapshots_options {
     uv_loop_t *loop;                 /* required */

@@ -49,6 +49,7 @@
 #include "reactor/http_client.h"
 #include "watchers/kube_credentials.h"
 #include "reactor/metrics.h"
+#include "watchers/kube_resource.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -61,23 +62,7 @@ struct kube_request;
 
 /* --- resources and paths --------------------------------------------------- */
 
-struct kube_resource {
-    const char *group;    /* "" for the core group */
-    const char *version;  /* "v1" */
-    const char *plural;   /* "pods" */
-    bool namespaced;
-};
 
-extern const struct kube_resource kube_resource_pods;
-extern const struct kube_resource kube_resource_pvcs;
-extern const struct kube_resource kube_resource_pvs;
-extern const struct kube_resource kube_resource_nodes;
-extern const struct kube_resource kube_resource_services;
-extern const struct kube_resource kube_resource_configmaps;
-extern const struct kube_resource kube_resource_storage_classes;
-extern const struct kube_resource kube_resource_leases;
-extern const struct kube_resource kube_resource_events;
-extern const struct kube_resource kube_resource_tidbclusters;
 
 /* Appends "/api/v1[/namespaces/<ns>]/<plural>[/<name>[/<subresource>]]"
  * (or /apis/<group>/<version>/...) with segments percent-encoded. `ns` is

@@ -12,7 +12,7 @@
 #ifndef RECONCILERS_OBSERVED_H
 #define RECONCILERS_OBSERVED_H
 
-#include "pd/pd_snapshot.h"
+#include "pd/pd_snapshot_data.h"
 #include "reconcilers/api/tidbcluster.h"
 #include "watchers/objects.h"
 

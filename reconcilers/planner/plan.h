@@ -17,7 +17,7 @@
 #ifndef RECONCILERS_PLAN_H
 #define RECONCILERS_PLAN_H
 
-#include "watchers/kube_client.h"
+#include "watchers/kube_resource.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
