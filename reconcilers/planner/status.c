@@ -388,14 +388,45 @@ static bool status_copy(const struct tidbcluster_status *from, struct tidbcluste
 /* Leader counts move on every PD poll of a live cluster: they are written
  * along with real changes, but never cause a status write by themselves
  * (a steady cluster costs no API writes). */
-static void drop_leader_counts(cJSON *status)
+/* Leader counts move with every balance and are not worth a status write
+ * on their own; they are written along with any other change. */
+static bool ignored_member(const cJSON *item)
 {
-    static const char *const lists[] = { "stores", "tombstoneStores" };
-    cJSON *tikv = cJSON_GetObjectItemCaseSensitive(status, "tikv");
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-        cJSON *store = NULL;
-        cJSON_ArrayForEach(store, cJSON_GetObjectItemCaseSensitive(tikv, lists[i]))
-            cJSON_DeleteItemFromObjectCaseSensitive(store, "leaderCount");
+    return item && item->string && strcmp(item->string, "leaderCount") == 0;
+}
+
+static const cJSON *next_compared(const cJSON *item)
+{
+    while (item && ignored_member(item))
+        item = item->next;
+    return item;
+}
+
+/* The two encoded statuses say the same, leader counts aside: one walk of
+ * both trees (the encoder writes members in a fixed order), nothing printed. */
+static bool same_status_json(const cJSON *a, const cJSON *b)
+{
+    if (!a || !b)
+        return a == b;
+    if ((a->type & 0xFF) != (b->type & 0xFF))
+        return false;
+    switch (a->type & 0xFF) {
+    case cJSON_String:
+        return strcmp(a->valuestring ? a->valuestring : "", b->valuestring ? b->valuestring : "") == 0;
+    case cJSON_Number:
+        return a->valuedouble == b->valuedouble;
+    case cJSON_Object:
+    case cJSON_Array: {
+        const cJSON *x = next_compared(a->child), *y = next_compared(b->child);
+        for (; x && y; x = next_compared(x->next), y = next_compared(y->next))
+            if ((x->string || y->string) && (!x->string || !y->string || strcmp(x->string, y->string) != 0))
+                return false;
+            else if (!same_status_json(x, y))
+                return false;
+        return !x && !y;
+    }
+    default:
+        return true; /* true, false, null: the type says it all */
     }
 }
 
@@ -404,16 +435,8 @@ static bool write_if_changed(struct plan *plan, const char *name, const char *na
 {
     cJSON *before = tidbcluster_status_encode(current);
     cJSON *after = tidbcluster_status_encode(next);
-    cJSON *compared = after ? cJSON_Duplicate(after, true) : NULL;
-    if (before) drop_leader_counts(before);
-    if (compared) drop_leader_counts(compared);
-    char *before_text = before ? cJSON_PrintUnformatted(before) : NULL;
-    char *after_text = compared ? cJSON_PrintUnformatted(compared) : NULL;
-    bool ok = before_text && after_text;
-    bool changed = ok && strcmp(before_text, after_text) != 0;
-    free(before_text);
-    free(after_text);
-    cJSON_Delete(compared);
+    bool ok = before && after;
+    bool changed = ok && !same_status_json(before, after);
     cJSON_Delete(before);
     if (!changed) {
         cJSON_Delete(after);
