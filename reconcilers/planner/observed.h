@@ -14,6 +14,7 @@
 
 #include "pd/pd_snapshot_data.h"
 #include "reconcilers/api/tidbcluster.h"
+#include "reconcilers/api/tidbcluster_validate.h"
 #include "watchers/objects.h"
 
 #include <stddef.h>
@@ -36,6 +37,10 @@ struct observed_cluster {
     size_t node_count;          /* nodes in the cluster, for pending explanations */
     size_t ready_node_count;
     const struct pd_snapshot_data *pd;  /* NULL: no snapshot yet */
+    /* This generation's validation, made once per generation by the
+     * runtime (reconcilers/runtime/validation_memo.h); NULL: the planner
+     * validates the cluster itself. */
+    const struct tc_problems *problems;
     int64_t now_ms;             /* wall clock, Unix ms */
 };
 

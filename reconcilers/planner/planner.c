@@ -63,19 +63,23 @@ bool planner_plan(const struct observed_cluster *world, struct plan *out)
     const struct tidbcluster *cluster = world ? world->cluster : NULL;
     if (!cluster || cluster->deletion_timestamp)
         return true;
-    struct tc_problems problems = { 0 };
-    tidbcluster_validate(cluster, TC_VALIDATE_UPDATE, &problems);
-    if (problems.out_of_memory) {
-        tidbcluster_problems_free(&problems);
+    struct tc_problems own = { 0 };
+    const struct tc_problems *problems = world->problems;
+    if (!problems) {
+        tidbcluster_validate(cluster, TC_VALIDATE_UPDATE, &own);
+        problems = &own;
+    }
+    if (problems->out_of_memory) {
+        tidbcluster_problems_free(&own);
         out->incomplete = true;
         return false;
     }
-    if (problems.errors > 0) {
-        bool ok = plan_invalid(cluster, &problems, world->now_ms, out);
-        tidbcluster_problems_free(&problems);
+    if (problems->errors > 0) {
+        bool ok = plan_invalid(cluster, problems, world->now_ms, out);
+        tidbcluster_problems_free(&own);
         return ok && !out->incomplete;
     }
-    tidbcluster_problems_free(&problems);
+    tidbcluster_problems_free(&own);
 
     struct planning p = { .world = world, .cluster = cluster, .plan = out,
                           .paused = cluster->spec.paused == TC_TRUE };
