@@ -2,9 +2,11 @@
  * tidbcluster_validate: the checks a CRD schema cannot express, run on a
  * decoded TidbCluster after tidbcluster_apply_defaults (reference §1.6 plus
  * this product's rules). The reconciler turns errors into a Warning event
- * `FailedValidation` and a Ready=False condition and skips the sync; the
- * admission webhook refuses the object with the same text. Warnings are
- * reported (events, webhook warnings) but do not stop anything.
+ * `FailedValidation` and a Ready=False condition and skips the sync (once
+ * per spec generation: reconcilers/runtime/validation_memo.h). There is no
+ * admission webhook yet (a separate issue); when there is, it refuses the
+ * object with the same text. Warnings are reported (events) but do not
+ * stop anything.
  *
  * Each problem is {field path, message}; the texts are a contract (tests
  * and e2e scenarios compare them). Errors:
@@ -80,7 +82,7 @@ struct tc_problems {
 
 enum tc_validate_mode {
     TC_VALIDATE_UPDATE, /* every sync and updates: the rules that always hold */
-    TC_VALIDATE_CREATE, /* creation (webhook): also PingCAP's create-only rules */
+    TC_VALIDATE_CREATE, /* creation (the admission webhook, when there is one): also PingCAP's create-only rules */
 };
 
 /* Appends the problems of `cluster` (defaults applied) to *problems, in a

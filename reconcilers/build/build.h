@@ -18,8 +18,9 @@
  * Generated specs are STABLE: the same spec gives byte-identical JSON, with
  * no timestamps or random parts, so an operator upgrade never restarts a
  * database pod. A pod records the hash of what it was built from in the
- * annotation `tidb.pingcap.com/spec-hash` (see build_pod_spec_hash), which
- * the planner compares to decide on rolling restarts.
+ * annotation `tidb.pingcap.com/spec-hash` (see build_pod_spec_hash). No
+ * planner reads it yet: rolling restarts are issue 13's upgrade concern,
+ * which will compare it (today a changed spec restarts nothing).
  *
  * Every function returns a new cJSON tree the caller owns, or NULL when
  * memory runs out (or the component is not present in the spec).
@@ -124,7 +125,8 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
                  const struct build_pd_start *pd_start);
 /* The hash recorded in ANNOTATION_SPEC_HASH: of everything in the pod spec
  * that comes from the TidbCluster (image, config, resources, placement), as
- * 16 hex digits. Two pods need no restart when their hashes are equal.
+ * 16 hex digits. Two pods need no restart when their hashes are equal
+ * (the rule the upgrade concern will apply; nothing restarts pods yet).
  * It hashes the TidbCluster's inputs, not the generated pod: a new operator
  * release that writes pods (or start scripts) differently changes no hash,
  * so it restarts nothing; pods keep their ConfigMap until restarted for a

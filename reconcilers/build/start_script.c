@@ -8,7 +8,8 @@
  * cluster-wide settings are baked into the text (cluster domain, data
  * sub-directory, PD's start timeout, TiDB's plugins and arguments); user
  * strings baked in are single-quoted. The text is deterministic: it feeds
- * the ConfigMap's content hash, and a change to it is a rolling restart.
+ * the ConfigMap's content hash (so a change to it names a new ConfigMap;
+ * rolling running pods onto it is the upgrade concern's job, not done yet).
  */
 #include "reconcilers/build/build.h"
 
