@@ -98,20 +98,33 @@ static const char *refuse(struct safety_refusal *refusal, const char *rule, cons
     return rule;
 }
 
-int safety_create_budget(const struct safety_world *world, enum tc_component component)
+/* The slow-start window: min(cap, max(first, 2 x the ready member pods)). */
+static int create_window(int ready)
 {
+    int window = ready > SAFETY_CREATE_CAP / 2 ? SAFETY_CREATE_CAP : 2 * ready;
+    return window < SAFETY_SLOW_START_FIRST ? SAFETY_SLOW_START_FIRST : window;
+}
+
+void safety_create_budget(const struct safety_world *world, enum tc_component component,
+                          struct safety_budget *budget)
+{
+    *budget = (struct safety_budget){ .creates = SAFETY_CREATE_CAP, .new_members = SAFETY_CREATE_CAP };
     if (component == TC_PD && !world->pd_bootstrapped)
-        return SAFETY_CREATE_CAP; /* pd_bootstrap_once: the set starts together */
+        return; /* pd_bootstrap_once: the set starts together */
     size_t count = 0;
     const struct member_row *rows = member_table_rows(world->members, component, &count);
-    int existing = 0;
-    for (size_t i = 0; i < count; i++)
-        if (rows[i].pod)
-            existing++;
-    int budget = existing > SAFETY_CREATE_CAP / 2 ? SAFETY_CREATE_CAP : 2 * existing;
-    if (budget < SAFETY_SLOW_START_FIRST)
-        budget = SAFETY_SLOW_START_FIRST;
-    return budget > SAFETY_CREATE_CAP ? SAFETY_CREATE_CAP : budget;
+    int ready = 0, unready = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].pod && rows[i].ready)
+            ready++;
+        else if (rows[i].pod)
+            unready++;
+    }
+    budget->window = create_window(ready);
+    budget->new_members = budget->window - unready;
+    if (budget->new_members < 0)
+        budget->new_members = 0;
+    budget->unready = unready;
 }
 
 /* A member of PD or TiKV other than `except` that is being taken down. */
@@ -252,6 +265,24 @@ static const char *rule_no_double_attach(const struct safety_world *world, const
     return NULL;
 }
 
+static const char *rule_bounded_creates(const struct safety_world *world, const struct proposal *proposal,
+                                       struct safety_budget *left, struct safety_refusal *refusal)
+{
+    const struct member_row *target = target_row(world, proposal);
+    bool new_member = !target || (!target->pod && !target->pvc);
+    const char *component = tidbcluster_component_name(proposal->component);
+    if (left->creates <= 0)
+        return refuse(refusal, "bounded_creates", "at most %d %s members are created per pass", SAFETY_CREATE_CAP,
+                      component);
+    if (new_member && left->new_members <= 0)
+        return refuse(refusal, "bounded_creates", "%d %s members are not ready yet (at most %d at once)",
+                      left->unready, component, left->window);
+    left->creates--;
+    if (new_member)
+        left->new_members--;
+    return NULL;
+}
+
 static const char *judge_disruption(const struct safety_world *world, const struct proposal *proposal,
                                     size_t admitted_disruptions, struct safety_refusal *refusal)
 {
@@ -310,9 +341,9 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
         out->incomplete = true;
         return false;
     }
-    int budget[TC_COMPONENT_COUNT];
+    struct safety_budget budget[TC_COMPONENT_COUNT];
     for (int c = 0; c < TC_COMPONENT_COUNT; c++)
-        budget[c] = safety_create_budget(world, (enum tc_component)c);
+        safety_create_budget(world, (enum tc_component)c, &budget[c]);
     /* Notes, objects and member creates, in the order proposed (which is
      * component order: bring-up walks PD, TiKV, TiDB). */
     for (size_t i = 0; i < proposals->count; i++) {
@@ -320,16 +351,12 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
         if (proposal->effect == EFFECT_DISRUPT)
             continue;
         if (proposal->effect == EFFECT_CREATE_MEMBER) {
-            int *left = &budget[proposal->component];
-            if (*left <= 0) {
-                struct safety_refusal refusal = { 0 };
-                refuse(&refusal, "bounded_creates", "at most %d %s members are created per pass",
-                       safety_create_budget(world, proposal->component),
-                       tidbcluster_component_name(proposal->component));
+            struct safety_budget *left = &budget[proposal->component];
+            struct safety_refusal refusal = { 0 };
+            if (rule_bounded_creates(world, proposal, left, &refusal)) {
                 record_refusal(outcome, proposal, &refusal);
                 continue;
             }
-            (*left)--;
         }
         if (!admit(proposals, proposal, out, outcome))
             return false;

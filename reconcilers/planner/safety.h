@@ -15,13 +15,17 @@
  * within a concern in the order proposed.
  *
  * The rules, each by name, here and nowhere else (DESIGN.md "Never"):
- *   bounded_creates        member creates (a member's PVC + pod) per
- *       component and pass are at most the slow-start budget:
- *       min(SAFETY_CREATE_CAP, max(SAFETY_SLOW_START_FIRST, 2 x the
- *       member pods that exist)), so an absurd replica count cannot flood
- *       the API server or starve other clusters. PD's bootstrap set (no PD
- *       cluster exists yet) is one unit of at most SAFETY_CREATE_CAP
- *       members (rule pd_bootstrap_once: they must start together).
+ *   bounded_creates        member creates (a member's PVC and/or pod) per
+ *       component and pass are at most SAFETY_CREATE_CAP; and new members
+ *       (nothing of them exists yet) follow a slow start: at most a window
+ *       of min(SAFETY_CREATE_CAP, max(SAFETY_SLOW_START_FIRST, 2 x the
+ *       ready member pods)) members may be not ready at once, so an absurd
+ *       replica count or a component that never gets ready (unschedulable,
+ *       crashing) cannot flood the API server or starve other clusters.
+ *       Members that exist again after a loss (their PVC is there) only
+ *       count against the cap. PD's bootstrap set (no PD cluster exists
+ *       yet) is one unit of at most SAFETY_CREATE_CAP members (rule
+ *       pd_bootstrap_once: they must start together).
  *   one_disruption_at_a_time  at most one disruptive proposal per cluster
  *       and pass, and none while another member is being disrupted (a PD
  *       or TiKV pod terminating, a TiKV store Offline) unless it concerns
@@ -141,8 +145,16 @@ struct plan *proposals_open(struct proposals *proposals, enum concern concern, e
 struct proposal *proposals_current(struct proposals *proposals);
 void proposals_close(struct proposals *proposals);
 
-/* The member creates bounded_creates admits for `component` this pass. */
-int safety_create_budget(const struct safety_world *world, enum tc_component component);
+/* What bounded_creates admits for one component this pass. */
+struct safety_budget {
+    int creates;      /* member creates left (the cap) */
+    int new_members;  /* new members left (the window minus the not-ready ones) */
+    int window;       /* the slow-start window (0: not limited, PD bootstrap) */
+    int unready;      /* member pods that exist and are not ready */
+};
+
+void safety_create_budget(const struct safety_world *world, enum tc_component component,
+                          struct safety_budget *budget);
 
 /* Admits proposals into `out`; false on out of memory (then `out` is
  * marked incomplete). */

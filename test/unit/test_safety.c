@@ -362,6 +362,15 @@ static size_t creates_of(const struct plan *plan, const char *prefix)
     return count;
 }
 
+static bool find_create(const char *name)
+{
+    for (size_t i = 0; i < W.plan.count; i++)
+        if (W.plan.actions[i].kind == ACTION_CREATE && W.plan.actions[i].resource == &kube_resource_pods &&
+            strcmp(W.plan.actions[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 static void absurd_replicas_create_at_most_the_budget(void)
 {
     REQUIRE(planner_world_init(&W, huge_json));
@@ -394,6 +403,37 @@ static void absurd_replicas_create_at_most_the_budget(void)
         for (size_t i = 0; i < W.plan.count; i++)
             CHECK(W.plan.actions[i].kind != ACTION_EVENT || strcmp(W.plan.actions[i].reason, "Waiting") != 0);
     }
+    done();
+}
+
+/* Members that never get ready stop the growth: at most the window may be
+ * not ready at once, so an unschedulable component does not pile up pods. */
+static void unready_members_hold_the_window(void)
+{
+    REQUIRE(planner_world_init(&W, huge_json));
+    planner_world_component_exists(&W, TC_PD, 3);
+    planner_world_pd_answers(&W, 3, 3, true);
+    planner_world_stores_answer(&W, 0, 0);
+    planner_world_add_service(&W, "basic-tikv-peer");
+    planner_world_add_configmap(&W, planner_world_configmap_name(&W, TC_TIKV));
+    for (int i = 0; i < 3; i++) {
+        planner_world_add_pod(&W, planner_world_keep(&W, "basic-tikv-%d", i), "Pending", false);
+        planner_world_add_pvc(&W, planner_world_keep(&W, "tikv-basic-tikv-%d", i), "Pending", NULL);
+    }
+    REQUIRE(planner_world_run(&W));
+    CHECK_INT(creates_of(&W.plan, "basic-tikv-"), 1); /* window 4, 3 not ready */
+    W.pod_list[4] = NULL; /* basic-tikv-1 gone: its claim remains */
+    planner_world_add_pod(&W, "basic-tikv-3", "Pending", false);
+    REQUIRE(planner_world_run(&W));
+    /* 3 not ready and the window is 4: one new member (basic-tikv-4), and
+     * basic-tikv-1's return (its claim exists), which counts only against
+     * the cap. */
+    CHECK_INT(creates_of(&W.plan, "basic-tikv-"), 2);
+    CHECK(find_create("basic-tikv-1") && find_create("basic-tikv-4"));
+    planner_world_add_pod(&W, "basic-tikv-4", "Pending", false);
+    REQUIRE(planner_world_run(&W));
+    CHECK_INT(creates_of(&W.plan, "basic-tikv-"), 1); /* 4 not ready: only the return */
+    CHECK(find_create("basic-tikv-1"));
     done();
 }
 
@@ -443,6 +483,7 @@ int main(int argc, char **argv)
         TEST_CASE(up_stores_kept),
         TEST_CASE(no_double_attach),
         TEST_CASE(absurd_replicas_create_at_most_the_budget),
+        TEST_CASE(unready_members_hold_the_window),
         TEST_CASE(pd_bootstrap_set_starts_together),
         TEST_CASE(creates_beyond_budget_are_refused_in_order),
     };
