@@ -115,8 +115,18 @@ static const struct kube_node *find_node(const struct observed_cluster *world, c
     return NULL;
 }
 
+static const struct kube_pv *find_pv(const struct observed_cluster *world, const struct kube_pvc *pvc)
+{
+    for (size_t i = 0; pvc->volume_name && i < world->pv_count; i++)
+        if (world->pvs[i] && world->pvs[i]->meta.name && strcmp(world->pvs[i]->meta.name, pvc->volume_name) == 0)
+            return world->pvs[i];
+    return NULL;
+}
+
 static void attach_pods(const struct observed_cluster *world, struct member_table *table, enum tc_component component)
 {
+    char wanted_hash[17];
+    bool have_hash = build_pod_spec_hash(world->cluster, component, wanted_hash);
     for (size_t i = 0; i < world->pod_count; i++) {
         const struct kube_pod *pod = world->pods[i];
         struct member_row *row = pod ? find_row(table, component,
@@ -130,13 +140,18 @@ static void attach_pods(const struct observed_cluster *world, struct member_tabl
         row->pending = pod->phase && strcmp(pod->phase, "Pending") == 0;
         row->node = find_node(world, pod->node_name);
         row->node_lost = row->node && row->node->ready != CONDITION_TRUE;
+        row->unready_since_ms = row->ready ? 0 : pod->ready_transition_ms;
+        row->spec_hash = object_annotation(&pod->meta, ANNOTATION_SPEC_HASH);
+        row->out_of_date = have_hash && row->spec_hash && strcmp(row->spec_hash, wanted_hash) != 0;
     }
     for (size_t i = 0; i < world->pvc_count; i++) {
         const struct kube_pvc *pvc = world->pvcs[i];
         struct member_row *row = pvc ? find_row(table, component, pvc_ordinal(world->cluster, component, pvc->meta.name))
                                      : NULL;
-        if (row)
+        if (row) {
             row->pvc = pvc;
+            row->pv = find_pv(world, pvc);
+        }
     }
 }
 
@@ -171,6 +186,9 @@ static void attach_pd(const struct observed_cluster *world, struct member_table 
             row->store = store;
             row->store_tombstone = store_is_tombstone(store);
             row->store_up = store->state_name == PD_STORE_UP;
+            row->store_down = store->state_name == PD_STORE_DOWN || store->state_name == PD_STORE_DISCONNECTED;
+            row->store_offline = store->state_name == PD_STORE_OFFLINE;
+            row->store_heartbeat_ms = store->last_heartbeat / 1000000;
             row->evicting = pd_snapshot_store_evicting(pd, store->id);
         }
     }

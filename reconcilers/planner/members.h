@@ -13,6 +13,9 @@
  * (safety.h, rule bounded_creates). `missing_beyond` counts the desired
  * ordinals left out.
  *
+ * Not in the table yet: TiDB's own health (the world has no TiDB status
+ * poll; a TiDB member's health is its pod's readiness).
+ *
  * Rows of a component are sorted by ordinal. Everything a row points to is
  * borrowed from the observed world and lives as long as it does.
  *
@@ -52,6 +55,10 @@ struct member_row {
     bool terminating;                 /* pod has a deletionTimestamp */
     bool pending;                     /* pod phase Pending */
     bool node_lost;                   /* the pod's node is cached and not Ready */
+    int64_t unready_since_ms;         /* pod not ready: its Ready lastTransitionTime (0: unknown) */
+    const char *spec_hash;            /* the pod's tidb.pingcap.com/spec-hash; NULL: none */
+    bool out_of_date;                 /* spec_hash differs from what the spec asks for now */
+    const struct kube_pv *pv;         /* the claim's volume when cached; NULL otherwise */
     /* PD (component pd) */
     const struct pd_member *pd_member;
     enum member_health pd_health;
@@ -59,7 +66,10 @@ struct member_row {
     /* TiKV (component tikv) */
     const struct pd_store *store;     /* of ours, not Tombstone when a live one exists */
     bool store_up;
+    bool store_down;                  /* Down or Disconnected (missed heartbeats) */
+    bool store_offline;               /* being removed: Offline (Up -> Offline -> Tombstone) */
     bool store_tombstone;
+    int64_t store_heartbeat_ms;       /* last heartbeat, Unix ms (0: never) */
     bool evicting;                    /* an evict-leader scheduler names the store */
     /* Annotations that concern the member */
     bool delete_slot;                 /* tikv.tidb.pingcap.com/delete-slots etc. name the ordinal */

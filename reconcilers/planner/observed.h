@@ -30,6 +30,8 @@ struct observed_cluster {
     size_t service_count;
     const struct kube_configmap *const *configmaps;
     size_t configmap_count;
+    const struct kube_pv *const *pvs;    /* the volumes bound to this cluster's claims; NULL: none */
+    size_t pv_count;
     const struct kube_storage_class *const *storage_classes; /* all of them */
     size_t storage_class_count;
     const struct kube_node *const *nodes; /* every node (few); NULL: not gathered */

@@ -61,6 +61,7 @@ bool planner_world_init(struct planner_world *w, const char *json)
     w->world.configmaps = w->configmap_list;
     w->world.storage_classes = w->class_list;
     w->world.nodes = w->node_list;
+    w->world.pvs = w->pv_list;
     w->world.node_count = 6;
     w->world.ready_node_count = 6;
     w->world.now_ms = PLANNER_WORLD_NOW_MS;
@@ -96,6 +97,28 @@ struct kube_pvc *planner_world_add_pvc(struct planner_world *w, const char *name
     pvc->storage_class = storage_class;
     w->pvc_list[w->world.pvc_count++] = pvc;
     return pvc;
+}
+
+struct kube_pv *planner_world_add_pv(struct planner_world *w, struct kube_pvc *pvc, const char *name)
+{
+    ROOM(w, pvs, w->world.pv_count);
+    struct kube_pv *pv = &w->pvs[w->world.pv_count];
+    pv->meta.name = planner_world_keep(w, "%s", name);
+    pv->phase = "Bound";
+    pv->claim_name = pvc->meta.name;
+    pvc->volume_name = pv->meta.name;
+    w->pv_list[w->world.pv_count++] = pv;
+    return pv;
+}
+
+void planner_world_pod_annotate(struct planner_world *w, struct kube_pod *pod, const char *key, const char *value)
+{
+    size_t index = (size_t)(pod - w->pods);
+    if (index >= PLANNER_WORLD_MAX || pod->meta.label_count != 0 || pod->meta.annotation_count >= 2)
+        abort(); /* not a pod of this world, or more than the builder holds */
+    pod->meta.labels = w->pod_annotations[index];
+    w->pod_annotations[index][pod->meta.annotation_count++] =
+        (struct kube_label){ planner_world_keep(w, "%s", key), planner_world_keep(w, "%s", value) };
 }
 
 void planner_world_add_service(struct planner_world *w, const char *name)

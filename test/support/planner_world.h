@@ -37,6 +37,9 @@ struct planner_world {
     const struct kube_service *service_list[PLANNER_WORLD_MAX];
     struct kube_configmap configmaps[PLANNER_WORLD_MAX];
     const struct kube_configmap *configmap_list[PLANNER_WORLD_MAX];
+    struct kube_label pod_annotations[PLANNER_WORLD_MAX][2];
+    struct kube_pv pvs[PLANNER_WORLD_MAX];
+    const struct kube_pv *pv_list[PLANNER_WORLD_MAX];
     struct kube_storage_class classes[4];
     const struct kube_storage_class *class_list[4];
     struct kube_node nodes[8];
@@ -67,6 +70,10 @@ char *planner_world_keep(struct planner_world *w, const char *format, ...) __att
 struct kube_pod *planner_world_add_pod(struct planner_world *w, const char *name, const char *phase, bool ready);
 struct kube_pvc *planner_world_add_pvc(struct planner_world *w, const char *name, const char *phase,
                                        const char *storage_class);
+/* A volume bound to `pvc` (its volume_name is set). */
+struct kube_pv *planner_world_add_pv(struct planner_world *w, struct kube_pvc *pvc, const char *name);
+/* Sets an annotation of a pod built by planner_world_add_pod (at most 2). */
+void planner_world_pod_annotate(struct planner_world *w, struct kube_pod *pod, const char *key, const char *value);
 void planner_world_add_service(struct planner_world *w, const char *name);
 void planner_world_add_configmap(struct planner_world *w, const char *name);
 void planner_world_add_class(struct planner_world *w, const char *name, const char *provisioner);

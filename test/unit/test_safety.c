@@ -4,6 +4,7 @@
  * proposal once the world makes it safe; the admission order; and bounded
  * plans (a spec with 100,000 TiKV replicas creates at most the budget).
  */
+#include "reconcilers/build/build.h"
 #include "reconcilers/planner/members.h"
 #include "reconcilers/planner/planner.h"
 #include "reconcilers/planner/safety.h"
@@ -123,6 +124,38 @@ static void table_rows_join_pod_claim_member_and_store(void)
     CHECK(pd0->pd_leader && pd0->pd_health == MEMBER_HEALTH_GOOD && pd0->pd_member);
     CHECK(member_table_find(&table, TC_TIDB, 2) == NULL);
     CHECK(member_table_find(&table, TC_TIDB, -1) == NULL);
+    done();
+}
+
+static void table_knows_versions_volumes_and_store_states(void)
+{
+    REQUIRE(running(NULL));
+    char wanted[17];
+    REQUIRE(build_pod_spec_hash(&W.tc, TC_TIKV, wanted));
+    planner_world_pod_annotate(&W, pod_named("basic-tikv-0"), ANNOTATION_SPEC_HASH, wanted);
+    planner_world_pod_annotate(&W, pod_named("basic-tikv-1"), ANNOTATION_SPEC_HASH, "0123456789abcdef");
+    planner_world_add_pv(&W, &W.pvcs[4], "pv-tikv-1"); /* tikv-basic-tikv-1 */
+    pod_named("basic-tikv-2")->ready = CONDITION_FALSE;
+    pod_named("basic-tikv-2")->ready_transition_ms = PLANNER_WORLD_NOW_MS - 60000;
+    W.stores[1].state_name = PD_STORE_OFFLINE;
+    W.stores[2].state_name = PD_STORE_DISCONNECTED;
+    W.stores[2].last_heartbeat = (PLANNER_WORLD_NOW_MS - 30000) * 1000000LL;
+    REQUIRE(member_table_build(&W.world, &table));
+    const struct member_row *zero = member_table_find(&table, TC_TIKV, 0);
+    const struct member_row *one = member_table_find(&table, TC_TIKV, 1);
+    const struct member_row *two = member_table_find(&table, TC_TIKV, 2);
+    REQUIRE(zero && one && two);
+    CHECK_STR(zero->spec_hash, wanted);
+    CHECK(!zero->out_of_date);
+    CHECK(one->out_of_date);
+    CHECK(two->spec_hash == NULL && !two->out_of_date); /* no hash: not known to be out of date */
+    CHECK(one->pv && strcmp(one->pv->meta.name, "pv-tikv-1") == 0);
+    CHECK(zero->pv == NULL);
+    CHECK(one->store_offline && !one->store_up && !one->store_down);
+    CHECK(two->store_down && !two->store_offline);
+    CHECK_INT(two->store_heartbeat_ms, PLANNER_WORLD_NOW_MS - 30000);
+    CHECK_INT(two->unready_since_ms, PLANNER_WORLD_NOW_MS - 60000);
+    CHECK_INT(zero->unready_since_ms, 0);
     done();
 }
 
@@ -471,6 +504,7 @@ int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
         TEST_CASE(table_rows_join_pod_claim_member_and_store),
+        TEST_CASE(table_knows_versions_volumes_and_store_states),
         TEST_CASE(table_keeps_members_beyond_replicas_and_tombstones),
         TEST_CASE(table_is_bounded_for_absurd_replicas),
         TEST_CASE(table_reads_delete_slots),
