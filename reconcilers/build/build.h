@@ -36,6 +36,11 @@
 
 #define ANNOTATION_SPEC_HASH "tidb.pingcap.com/spec-hash"
 #define ANNOTATION_CONFIG_HASH "tidb.pingcap.com/config-hash"
+/* On a member's PVC after scale-in (PingCAP's name): its time; the claim is
+ * no longer a member's and is never reused by a new member. */
+#define ANNOTATION_PVC_DEFER_DELETING "tidb.pingcap.com/pvc-defer-deleting"
+/* On a TiKV pod whose store deletion was asked for: when (RFC 3339). */
+#define ANNOTATION_SCALE_IN_TIME "tidb.pingcap.com/scale-in-time"
 
 /* "<cluster>-pd-3" into out; false when it does not fit. */
 bool build_member_name(const struct tidbcluster *cluster, enum tc_component component,

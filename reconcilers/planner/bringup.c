@@ -6,7 +6,10 @@
  *
  * Per component: its services, the ConfigMap named by the current content
  * hash, then per desired member row its PVC and its pod (one proposal: a
- * member's claim and pod go together). All of them are independent, so
+ * member's claim and pod go together) — every desired member while the
+ * component has none yet (the first bring-up), afterwards only members
+ * that exist and lost their pod or claim (self-healing). New members of a
+ * running component are the scale concern's (scale.c), one at a time. All of them are independent, so
  * they go in one plan (a pod created together with its PVC or ConfigMap
  * simply waits for them in the scheduler/kubelet). Named rules:
  *
@@ -35,6 +38,12 @@ static struct plan *propose(struct planning *p, enum proposal_effect effect, enu
                             const char *why)
 {
     return proposals_open(&p->proposals, CONCERN_BRINGUP, effect, DISRUPTION_NONE, component, ordinal, why);
+}
+
+static struct plan *propose_as(struct planning *p, enum concern concern, enum proposal_effect effect,
+                               enum tc_component component, int ordinal, const char *why)
+{
+    return proposals_open(&p->proposals, concern, effect, DISRUPTION_NONE, component, ordinal, why);
 }
 
 static bool create(struct planning *p, struct plan *into, const struct kube_resource *resource, cJSON *body,
@@ -81,6 +90,13 @@ static bool anything_missing(const struct planning *p, enum tc_component compone
     return false;
 }
 
+/* The component has no member yet (or PD has not formed: its bootstrap
+ * set starts together): bring-up creates them all. */
+static bool first_bringup(const struct planning *p, enum tc_component component)
+{
+    return p->members.existing[component] == 0 || (component == TC_PD && !p->pd.bootstrapped);
+}
+
 static bool ensure_services(struct planning *p, enum tc_component component)
 {
     char name[PLANNER_NAME_MAX];
@@ -109,20 +125,25 @@ static bool ensure_configmap(struct planning *p, enum tc_component component)
                   build_configmap(p->cluster, component), "bring-up: configmap");
 }
 
-/* "basic-pd-0=http://basic-pd-0.basic-pd-peer.ns.svc:2380,..." (malloc'd). */
+/* "basic-pd-0=http://basic-pd-0.basic-pd-peer.ns.svc:2380,..." of the
+ * desired PD members, at most SAFETY_CREATE_CAP (malloc'd). */
 static char *initial_cluster(const struct planning *p)
 {
-    size_t size = 1, used = 0;
+    size_t size = 1, used = 0, count = 0;
     char *list = calloc(1, size);
-    int members = p->component[TC_PD].desired < SAFETY_CREATE_CAP ? p->component[TC_PD].desired : SAFETY_CREATE_CAP;
-    for (int ordinal = 0; list && ordinal < members; ordinal++) {
-        char name[PLANNER_NAME_MAX], host[PLANNER_NAME_MAX], entry[2 * PLANNER_NAME_MAX + 32];
-        if (!build_member_name(p->cluster, TC_PD, ordinal, name, sizeof name) ||
-            !build_member_host(p->cluster, TC_PD, ordinal, host, sizeof host)) {
+    const struct member_row *rows = member_table_rows(&p->members, TC_PD, &count);
+    int members = 0;
+    for (size_t i = 0; list && i < count && members < SAFETY_CREATE_CAP; i++) {
+        if (!rows[i].desired)
+            continue;
+        char host[PLANNER_NAME_MAX], entry[2 * PLANNER_NAME_MAX + 32];
+        if (!build_member_host(p->cluster, TC_PD, rows[i].ordinal, host, sizeof host)) {
             free(list);
             return NULL;
         }
-        int length = snprintf(entry, sizeof entry, "%s%s=http://%s:%d", ordinal ? "," : "", name, host, PD_PEER_PORT);
+        int length = snprintf(entry, sizeof entry, "%s%s=http://%s:%d", members ? "," : "", rows[i].name, host,
+                              PD_PEER_PORT);
+        members++;
         if (length < 0 || (size_t)length >= sizeof entry) {
             free(list);
             return NULL;
@@ -140,14 +161,7 @@ static char *initial_cluster(const struct planning *p)
     return list;
 }
 
-/* Rule pd_bootstrap_once: how the PD members created in this pass start. */
-struct pd_start_plan {
-    struct build_pd_start start;
-    char *initial;
-    char url[PLANNER_NAME_MAX];
-};
-
-static bool pd_start_prepare(const struct planning *p, struct pd_start_plan *out)
+bool planner_pd_start_prepare(const struct planning *p, struct pd_start_plan *out)
 {
     *out = (struct pd_start_plan){ 0 };
     if (p->pd.bootstrapped) {
@@ -162,7 +176,14 @@ static bool pd_start_prepare(const struct planning *p, struct pd_start_plan *out
     return out->initial != NULL;
 }
 
-static bool ensure_member(struct planning *p, const struct member_row *row, const struct build_pd_start *pd_start)
+void planner_pd_start_free(struct pd_start_plan *start)
+{
+    free(start->initial);
+    *start = (struct pd_start_plan){ 0 };
+}
+
+bool planner_propose_member(struct planning *p, enum concern concern, const struct member_row *row,
+                            const struct build_pd_start *pd_start)
 {
     enum tc_component component = row->component;
     bool need_pvc = component != TC_TIDB && !row->pvc;
@@ -177,7 +198,7 @@ static bool ensure_member(struct planning *p, const struct member_row *row, cons
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
     if (!need_pvc && row->pod)
         return true;
-    struct plan *into = propose(p, EFFECT_CREATE_MEMBER, component, row->ordinal, "member");
+    struct plan *into = propose_as(p, concern, EFFECT_CREATE_MEMBER, component, row->ordinal, "member");
     if (!into) {
         p->plan->incomplete = true;
         return false;
@@ -185,12 +206,12 @@ static bool ensure_member(struct planning *p, const struct member_row *row, cons
     struct proposal *proposal = proposals_current(&p->proposals);
     proposal->bootstrap_set = component == TC_PD && pd_start && !pd_start->join;
     if (need_pvc && !create(p, into, &kube_resource_pvcs, build_pvc(p->cluster, component, row->ordinal),
-                            "bring-up: member volume"))
+                            concern == CONCERN_BRINGUP ? "bring-up: member volume" : "scale out: member volume"))
         return false;
     if (row->pod)
         return true;
     if (!create(p, into, &kube_resource_pods, build_pod(p->cluster, component, row->ordinal, pd_start),
-                "bring-up: member"))
+                concern == CONCERN_BRINGUP ? "bring-up: member" : "scale out: member"))
         return false;
     if (pd_start && pd_start->join)
         return plan_event(into, false, "Created", "created pod %s (joining the running PD cluster)", row->name);
@@ -218,21 +239,25 @@ static bool plan_component(struct planning *p, enum tc_component component)
     if (!ensure_services(p, component) || !ensure_configmap(p, component))
         return false;
     struct pd_start_plan pd_start = { 0 };
-    bool ok = component != TC_PD || pd_start_prepare(p, &pd_start);
+    bool ok = component != TC_PD || planner_pd_start_prepare(p, &pd_start);
     if (!ok)
         p->plan->incomplete = true;
+    bool first = first_bringup(p, component);
     size_t count = 0;
     const struct member_row *rows = member_table_rows(&p->members, component, &count);
+    int bootstrap = 0;
     for (size_t i = 0; ok && i < count; i++) {
         const struct member_row *row = &rows[i];
-        /* The PD bootstrap set is the members named in --initial-cluster. */
-        if (!row->desired || (component == TC_PD && !pd_start.start.join && row->ordinal >= SAFETY_CREATE_CAP))
+        if (!row->desired || (!row->existing && !first))
             continue;
-        ok = ensure_member(p, row, component == TC_PD ? &pd_start.start : NULL);
+        /* The PD bootstrap set is the members named in --initial-cluster. */
+        if (component == TC_PD && !pd_start.start.join && bootstrap++ >= SAFETY_CREATE_CAP)
+            continue;
+        ok = planner_propose_member(p, CONCERN_BRINGUP, row, component == TC_PD ? &pd_start.start : NULL);
     }
-    if (p->members.missing_beyond[component] > 0)
+    if (first && p->members.missing_beyond[component] > 0)
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    free(pd_start.initial);
+    planner_pd_start_free(&pd_start);
     return ok;
 }
 

@@ -104,6 +104,20 @@ void planner_format_time(int64_t ms, char out[32])
         snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
+int64_t planner_parse_time(const char *text)
+{
+    struct tm tm = { 0 };
+    const char *end = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!end)
+        return 0;
+    if (*end == '.')
+        for (end++; *end >= '0' && *end <= '9'; end++) {
+        }
+    if (strcmp(end, "Z") != 0)
+        return 0;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
 void planner_describe_pd_error(enum pd_snapshot_part part, const struct pd_error *error, char *out, size_t size)
 {
     const char *what = pd_snapshot_part_name(part);

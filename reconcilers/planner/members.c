@@ -10,6 +10,7 @@
 #include "reconcilers/planner/planner_internal.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,7 @@ static void attach_pods(const struct observed_cluster *world, struct member_tabl
         if (row) {
             row->pvc = pvc;
             row->pv = find_pv(world, pvc);
+            row->pvc_deferred = object_annotation(&pvc->meta, ANNOTATION_PVC_DEFER_DELETING) != NULL;
         }
     }
 }
@@ -194,6 +196,91 @@ static void attach_pd(const struct observed_cluster *world, struct member_table 
     }
 }
 
+static int compare_rows(const void *a, const void *b)
+{
+    const struct member_row *x = a, *y = b;
+    return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
+}
+
+static struct member_row *append_row(struct member_table *table, const struct tidbcluster *cluster,
+                                     enum tc_component component, int ordinal)
+{
+    if (table->count == table->capacity) {
+        size_t capacity = table->capacity ? table->capacity * 2 : 16;
+        struct member_row *grown = realloc(table->rows, capacity * sizeof *grown);
+        if (!grown)
+            return NULL;
+        table->rows = grown;
+        table->capacity = capacity;
+    }
+    struct member_row *row = &table->rows[table->count];
+    *row = (struct member_row){ .component = component, .ordinal = ordinal, .pd_health = MEMBER_HEALTH_UNKNOWN };
+    if (!build_member_name(cluster, component, ordinal, row->name, sizeof row->name))
+        return NULL;
+    table->count++;
+    return row;
+}
+
+/* The component's rows, sorted (rows are appended in any order). */
+static struct member_row *component_rows(struct member_table *table, enum tc_component component, size_t *count)
+{
+    *count = table->count - table->first[component];
+    return table->rows ? table->rows + table->first[component] : NULL;
+}
+
+/* Victims when there are more existing members than wanted: delete-slots
+ * first (lowest ordinal first), then the highest ordinals. */
+static void choose_victims(struct member_row *rows, size_t count, int surplus)
+{
+    for (size_t i = 0; surplus > 0 && i < count; i++)
+        if (rows[i].existing && rows[i].desired && rows[i].delete_slot) {
+            rows[i].desired = false;
+            surplus--;
+        }
+    for (size_t i = count; surplus > 0 && i-- > 0;)
+        if (rows[i].existing && rows[i].desired) {
+            rows[i].desired = false;
+            surplus--;
+        }
+}
+
+/* Desired members beyond the existing ones: the lowest free ordinals not in
+ * delete-slots, up to the window (rows added as needed). */
+static bool add_missing(struct member_table *table, const struct tidbcluster *cluster, enum tc_component component,
+                        const cJSON *slots, int wanted)
+{
+    size_t count = 0;
+    struct member_row *rows = component_rows(table, component, &count);
+    size_t cursor = 0, observed = count;
+    int added = 0;
+    for (int ordinal = 0; wanted > 0; ordinal++) {
+        while (cursor < observed && rows[cursor].ordinal < ordinal)
+            cursor++;
+        struct member_row *row = cursor < observed && rows[cursor].ordinal == ordinal ? &rows[cursor] : NULL;
+        if ((row && row->existing) || in_delete_slots(slots, ordinal) || ordinal == INT32_MAX)
+            continue;
+        wanted--;
+        if (added == MEMBERS_MISSING_WINDOW) {
+            table->missing_beyond[component] += wanted + 1;
+            break;
+        }
+        added++;
+        if (row) {
+            row->desired = true;
+            continue;
+        }
+        struct member_row *fresh = append_row(table, cluster, component, ordinal);
+        if (!fresh)
+            return false;
+        fresh->desired = true;
+        rows = component_rows(table, component, &count); /* the array may have moved */
+    }
+    rows = component_rows(table, component, &count);
+    if (count > 1)
+        qsort(rows, count, sizeof *rows, compare_rows);
+    return true;
+}
+
 static bool build_component(const struct observed_cluster *world, struct member_table *table,
                             enum tc_component component)
 {
@@ -209,63 +296,43 @@ static bool build_component(const struct observed_cluster *world, struct member_
     }
     if (set.count > 1)
         qsort(set.items, set.count, sizeof *set.items, compare_ints);
-    /* Desired ordinals that nothing is observed for, up to the window. */
-    size_t observed = set.count;
-    int desired = spec->replicas > 0 ? spec->replicas : 0;
-    int added = 0;
-    size_t cursor = 0;
-    for (int ordinal = 0; ordinal < desired; ordinal++) {
-        while (cursor < observed && set.items[cursor] < ordinal)
-            cursor++;
-        if (cursor < observed && set.items[cursor] == ordinal)
-            continue;
-        if (added == MEMBERS_MISSING_WINDOW) {
-            table->missing_beyond[component]++;
-            continue;
-        }
-        if (!ordinal_add(&set, ordinal)) {
-            free(set.items);
-            return false;
-        }
-        added++;
-    }
-    if (set.count > 1)
-        qsort(set.items, set.count, sizeof *set.items, compare_ints);
-    const cJSON *slots = NULL;
     const char *annotation = tidbcluster_annotation(cluster, delete_slots_annotation[component]);
     cJSON *parsed = annotation ? cJSON_Parse(annotation) : NULL;
-    slots = cJSON_IsArray(parsed) ? parsed : NULL;
+    const cJSON *slots = cJSON_IsArray(parsed) ? parsed : NULL;
     bool ok = true;
     for (size_t i = 0; ok && i < set.count; i++) {
         if (i > 0 && set.items[i] == set.items[i - 1])
             continue;
-        if (table->count == table->capacity) {
-            size_t capacity = table->capacity ? table->capacity * 2 : 16;
-            struct member_row *grown = realloc(table->rows, capacity * sizeof *grown);
-            if (!grown) {
-                ok = false;
-                break;
-            }
-            table->rows = grown;
-            table->capacity = capacity;
-        }
-        struct member_row *row = &table->rows[table->count];
-        *row = (struct member_row){ .component = component, .ordinal = set.items[i],
-                                    .desired = set.items[i] < desired, .pd_health = MEMBER_HEALTH_UNKNOWN };
-        if (!build_member_name(cluster, component, row->ordinal, row->name, sizeof row->name)) {
-            ok = false;
-            break;
-        }
-        row->delete_slot = in_delete_slots(slots, row->ordinal);
-        table->count++;
+        ok = append_row(table, cluster, component, set.items[i]) != NULL;
     }
-    cJSON_Delete(parsed);
     free(set.items);
     table->rows_of[component] = table->count - table->first[component];
     if (ok) {
         attach_pods(world, table, component);
         attach_pd(world, table, component);
+        size_t count = 0;
+        struct member_row *rows = component_rows(table, component, &count);
+        int existing = 0;
+        for (size_t i = 0; i < count; i++) {
+            struct member_row *row = &rows[i];
+            row->delete_slot = in_delete_slots(slots, row->ordinal);
+            row->existing = row->pod || (row->pvc && !row->pvc_deferred);
+            row->desired = row->existing;
+            existing += row->existing;
+        }
+        table->existing[component] = existing;
+        int replicas = spec->replicas > 0 ? spec->replicas : 0;
+        if (existing > replicas)
+            choose_victims(rows, count, existing - replicas);
+        else if (existing < replicas)
+            ok = add_missing(table, cluster, component, slots, replicas - existing);
+        if (ok && table->count > table->first[component] + table->rows_of[component]) {
+            /* New rows were added and sorted in: attach nothing (nothing is
+             * observed for them), just count them. */
+            table->rows_of[component] = table->count - table->first[component];
+        }
     }
+    cJSON_Delete(parsed);
     return ok;
 }
 

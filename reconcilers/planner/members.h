@@ -5,9 +5,17 @@
  * nothing else, so "which pod, which claim, which store, is it ready, is it
  * going away" is answered in one place.
  *
+ * Membership, as PingCAP's scaler reads it: a member *exists* when its pod
+ * does, or its PVC does and is not marked deferred (left by a scale-in).
+ * The desired members are the existing ones, less victims when there are
+ * more than spec.<c>.replicas — first those the component's delete-slots
+ * annotation names, then the highest ordinals — or plus the lowest free
+ * ordinals not named in delete-slots when there are fewer. So names stay
+ * stable: removing basic-tikv-1 leaves 0 and 2.
+ *
  * Rows exist for every ordinal something is observed for (a pod, a PVC, a
- * PD member, a TiKV store of ours) and for the desired ordinals
- * (0..replicas-1) up to MEMBERS_MISSING_WINDOW missing ones per component:
+ * PD member, a TiKV store of ours) and for the missing desired ordinals up
+ * to MEMBERS_MISSING_WINDOW per component:
  * a spec with 100,000 replicas costs a bounded table, and the planner can
  * never create more than that many members in one pass anyway
  * (safety.h, rule bounded_creates). `missing_beyond` counts the desired
@@ -46,7 +54,8 @@ struct member_row {
     enum tc_component component;
     int ordinal;
     char name[MEMBERS_NAME_MAX];      /* "<cluster>-<component>-<ordinal>" */
-    bool desired;                     /* ordinal < spec.<c>.replicas */
+    bool existing;                    /* a pod, or a PVC not marked deferred */
+    bool desired;                     /* a member the spec wants (see above) */
     /* Kubernetes */
     const struct kube_pod *pod;       /* NULL: no pod */
     const struct kube_pvc *pvc;       /* the member's data claim; NULL: none */
@@ -59,6 +68,7 @@ struct member_row {
     const char *spec_hash;            /* the pod's tidb.pingcap.com/spec-hash; NULL: none */
     bool out_of_date;                 /* spec_hash differs from what the spec asks for now */
     const struct kube_pv *pv;         /* the claim's volume when cached; NULL otherwise */
+    bool pvc_deferred;                /* the PVC carries ANNOTATION_PVC_DEFER_DELETING */
     /* PD (component pd) */
     const struct pd_member *pd_member;
     enum member_health pd_health;
@@ -82,6 +92,7 @@ struct member_table {
     size_t first[TC_COMPONENT_COUNT];   /* index of the component's first row */
     size_t rows_of[TC_COMPONENT_COUNT]; /* rows of the component */
     int missing_beyond[TC_COMPONENT_COUNT];
+    int existing[TC_COMPONENT_COUNT];   /* rows with existing set */
 };
 
 /* False only on out of memory. */

@@ -155,7 +155,8 @@ void plan_describe_action(const struct action *action, char *out, size_t size)
         [ACTION_PD_DELETE_MEMBER] = "pd delete-member", [ACTION_PD_DELETE_STORE] = "pd delete-store",
         [ACTION_PD_ADD_EVICT_LEADER] = "pd add-evict-leader",
         [ACTION_PD_REMOVE_EVICT_LEADER] = "pd remove-evict-leader",
-        [ACTION_PD_TRANSFER_LEADER] = "pd transfer-leader",
+        [ACTION_PD_TRANSFER_LEADER] = "pd transfer-leader", [ACTION_PD_SET_STORE_UP] = "pd set-store-up",
+        [ACTION_PD_REMOVE_TOMBSTONES] = "pd remove-tombstones",
     };
     const char *verb = verbs[action->kind];
     switch (action->kind) {
@@ -169,7 +170,11 @@ void plan_describe_action(const struct action *action, char *out, size_t size)
     case ACTION_PD_DELETE_STORE:
     case ACTION_PD_ADD_EVICT_LEADER:
     case ACTION_PD_REMOVE_EVICT_LEADER:
+    case ACTION_PD_SET_STORE_UP:
         snprintf(out, size, "%s %llu", verb, (unsigned long long)action->store_id);
+        break;
+    case ACTION_PD_REMOVE_TOMBSTONES:
+        snprintf(out, size, "%s", verb);
         break;
     default:
         snprintf(out, size, "%s %s %s", verb, action->resource ? action->resource->plural : "?",

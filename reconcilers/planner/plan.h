@@ -36,6 +36,8 @@ enum action_kind {
     ACTION_PD_ADD_EVICT_LEADER,
     ACTION_PD_REMOVE_EVICT_LEADER,
     ACTION_PD_TRANSFER_LEADER, /* PD: leadership to `member` */
+    ACTION_PD_SET_STORE_UP,    /* PD: store `store_id` Offline -> Up (a scale-in cancelled) */
+    ACTION_PD_REMOVE_TOMBSTONES, /* PD: forget every Tombstone store */
 };
 
 struct action {

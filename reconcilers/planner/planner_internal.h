@@ -22,6 +22,7 @@
 #ifndef RECONCILERS_PLANNER_INTERNAL_H
 #define RECONCILERS_PLANNER_INTERNAL_H
 
+#include "reconcilers/build/build.h"
 #include "reconcilers/planner/observed.h"
 #include "reconcilers/planner/members.h"
 #include "reconcilers/planner/plan.h"
@@ -122,6 +123,9 @@ int planner_pd_member_ordinal(const struct tidbcluster *cluster, const char *nam
 int planner_store_ordinal(const struct tidbcluster *cluster, const char *address, char *pod, size_t size);
 /* RFC 3339 in UTC, seconds: "2026-11-21T19:55:07Z". */
 void planner_format_time(int64_t ms, char out[32]);
+/* The Unix ms of an RFC 3339 UTC time ("2026-11-21T19:55:07Z", fraction
+ * ignored); 0 when it is not one. */
+int64_t planner_parse_time(const char *text);
 /* A PD part's error as stable text: "members: connect", "stores: HTTP 503:
  * redirect finds no leader". */
 void planner_describe_pd_error(enum pd_snapshot_part part, const struct pd_error *error, char *out,
@@ -142,6 +146,27 @@ void planner_explain_pending(const struct planning *p, enum tc_component compone
                              const struct kube_pod *pod, char *out, size_t size);
 
 /* ---- bringup.c: the bring-up concern ---- */
+
+/* How the PD members created in this pass start (rule pd_bootstrap_once):
+ * with the initial member list while no PD cluster exists, else joining. */
+struct pd_start_plan {
+    struct build_pd_start start;
+    char *initial;
+    char url[PLANNER_NAME_MAX];
+};
+
+bool planner_pd_start_prepare(const struct planning *p, struct pd_start_plan *out);
+void planner_pd_start_free(struct pd_start_plan *start);
+/* Proposes creating what `row` lacks (its PVC, its pod, an Event) for
+ * `concern`. `pd_start` for PD members, else NULL. False on out of memory. */
+bool planner_propose_member(struct planning *p, enum concern concern, const struct member_row *row,
+                            const struct build_pd_start *pd_start);
+
+/* ---- scale.c: the scale concern ---- */
+
+/* Proposes the next scale-out and scale-in step of every running
+ * component. False on out of memory. */
+bool scale_propose(struct planning *p);
 
 /* Proposes the missing objects of every component whose gate is open, and
  * records (event + requeue) why the others wait. False on out of memory. */

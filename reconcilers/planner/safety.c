@@ -250,6 +250,12 @@ static const char *rule_up_stores_kept(const struct safety_world *world, const s
     if (up_after < max_replicas)
         return refuse(refusal, "up_stores_kept", "deleting a store would leave %llu Up stores, max-replicas is %llu",
                       (unsigned long long)up_after, (unsigned long long)max_replicas);
+    /* A store of ours that is Down already holds replicas nobody can
+     * read: moving another store's regions now could lose a quorum. */
+    for (size_t i = 0; i < count; i++)
+        if (&rows[i] != target && rows[i].store && rows[i].store_down)
+            return refuse(refusal, "up_stores_kept", "store %llu (%s) is %s", (unsigned long long)rows[i].store->id,
+                          rows[i].name, pd_store_state_name_text(rows[i].store->state_name));
     return NULL;
 }
 

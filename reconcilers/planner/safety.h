@@ -9,8 +9,8 @@
  * priority into the real plan, moving their actions, and refuses the rest
  * with a named rule and a message the user sees ("upgrade waits: ...").
  *
- * Priority: notes (events) and cluster objects (services, configmaps) are
- * always admitted; member creates in component order under the create
+ * Priority: notes (events), cluster objects (services, configmaps) and
+ * updates that take nothing down are always admitted; member creates in component order under the create
  * budget; disruptive proposals by concern — failover, scale, upgrade — and
  * within a concern in the order proposed.
  *
@@ -41,7 +41,9 @@
  *       is deleted only once PD reports its store Tombstone (or PD, fresh,
  *       knows no store of it at all).
  *   up_stores_kept  (Never 3) a store deletion never leaves fewer Up
- *       stores than PD's max-replicas (3 when PD's config is unknown).
+ *       stores than PD's max-replicas (3 when PD's config is unknown),
+ *       and never goes while another store of ours is Down or
+ *       Disconnected.
  *   no_double_attach  (Never 4) a member whose pod's node is still known
  *       and not Ready is never moved: the node may still be writing to the
  *       volume; it moves only once the node is confirmed gone.
@@ -76,6 +78,7 @@ enum concern {
 enum proposal_effect {
     EFFECT_NOTE,           /* events only */
     EFFECT_CREATE_OBJECT,  /* services, configmaps */
+    EFFECT_UPDATE_OBJECT,  /* annotations, a store set back Up: takes nothing down */
     EFFECT_CREATE_MEMBER,  /* a member's PVC and pod */
     EFFECT_DISRUPT,        /* takes a member down, removes it or its data */
 };

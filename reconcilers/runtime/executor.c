@@ -315,8 +315,12 @@ static bool start_step(struct executor *executor, struct step *step)
             step->call = pd_client_add_evict_leader(pd, action->store_id, on_pd_done, step);
         else if (action->kind == ACTION_PD_REMOVE_EVICT_LEADER)
             step->call = pd_client_remove_evict_leader(pd, action->store_id, on_pd_done, step);
-        else
+        else if (action->kind == ACTION_PD_TRANSFER_LEADER)
             step->call = pd_client_transfer_leader(pd, action->member, on_pd_done, step);
+        else {
+            count(step, "error", "this PD action is not supported by the client");
+            return false;
+        }
         break;
     }
     }

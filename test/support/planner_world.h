@@ -48,7 +48,7 @@ struct planner_world {
     struct pd_member members[8];
     char *client_urls[8][1];
     struct pd_health_entry health[8];
-    struct pd_store stores[8];
+    struct pd_store stores[PLANNER_WORLD_MAX];
     uint64_t evicted[8];
     struct observed_cluster world;
     char text[160][160];
