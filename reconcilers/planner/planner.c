@@ -52,10 +52,16 @@ static bool planner_arbitrate(struct planning *p)
         return false;
     if (!p->safety.refused)
         return true;
+    const struct safety_refusal *refusal = &p->safety.first_refusal;
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    if (strcmp(p->safety.first_refusal.rule, "bounded_creates") == 0)
+    if (strcmp(refusal->rule, "bounded_creates") == 0)
         return true;
-    return plan_event(p->plan, false, "Waiting", "%s", p->safety.first_refusal.message);
+    /* A scale-in that the data rules refuse will not go by itself: the
+     * user must act (PingCAP's FailedScaleIn). Other refusals are pacing. */
+    if (refusal->concern == CONCERN_SCALE &&
+        (strcmp(refusal->rule, "up_stores_kept") == 0 || strcmp(refusal->rule, "pd_quorum_kept") == 0))
+        return plan_event(p->plan, true, "FailedScaleIn", "%s", refusal->message);
+    return plan_event(p->plan, false, "Waiting", "%s", refusal->message);
 }
 
 bool planner_plan(const struct observed_cluster *world, struct plan *out)
