@@ -25,9 +25,9 @@
  *         once PD says Tombstone (or PD, fresh, never knew a store of it
  *         and the pod is not new), delete the pod.
  * Then the claim: deleted under pvReclaimPolicy Delete, otherwise marked
- * deferred (kept, never reused). A store Offline whose member is desired
- * again (replicas raised) is set back Up: the scale-in is cancelled and
- * nothing was deleted.
+ * deferred (kept, never reused); then PD forgets the Tombstone. A store
+ * Offline whose member is desired again (replicas raised) is set back Up:
+ * the scale-in is cancelled and nothing was deleted.
  *
  * Named waits (each a Normal Event `Scaling` and a requeue; a wait past
  * SCALE_IN_STALL_MS becomes a Warning `ScaleInStalled` with the way out):
@@ -378,6 +378,29 @@ static bool cancel_scale_in(struct planning *p)
     return true;
 }
 
+/* Tombstones of members that are gone (pod gone, claim deleted or
+ * deferred) are forgotten by PD once no scale-in is in progress. */
+static bool clean_tombstones(struct planning *p)
+{
+    if (!p->pd.stores_fresh || choose_victim(p, TC_TIKV))
+        return true;
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(&p->members, TC_TIKV, &count);
+    const struct member_row *gone = NULL;
+    for (size_t i = 0; i < count && !gone; i++)
+        if (rows[i].store && rows[i].store_tombstone && !rows[i].existing)
+            gone = &rows[i];
+    if (!gone)
+        return true;
+    struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE, TC_TIKV,
+                                       gone->ordinal, "scale-in finished");
+    if (!into || !plan_pd(into, ACTION_PD_REMOVE_TOMBSTONES, NULL, 0, "scale in: forget removed stores"))
+        return oom(p);
+    plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    return tell(p, into, false, "Scaling", "scaling in tikv finished: PD forgets Tombstone store %llu (%s)",
+                (unsigned long long)gone->store->id, gone->name);
+}
+
 static bool scale_in(struct planning *p, enum tc_component component)
 {
     const struct member_row *victim = choose_victim(p, component);
@@ -399,5 +422,5 @@ bool scale_propose(struct planning *p)
         if (!scale_out(p, component) || !scale_in(p, component))
             return false;
     }
-    return !p->component[TC_TIKV].present || cancel_scale_in(p);
+    return !p->component[TC_TIKV].present || (cancel_scale_in(p) && clean_tombstones(p));
 }

@@ -294,6 +294,25 @@ static void tikv_scale_out_never_reuses_a_deferred_claim(void)
     planner_world_done(&W);
 }
 
+static void tikv_tombstones_forgotten_once_the_member_is_gone(void)
+{
+    REQUIRE(running_with(spec_json(3, 3, 2, NULL, NULL)));
+    struct kube_pvc *old = planner_world_add_pvc(&W, "tikv-basic-tikv-3", "Bound", NULL);
+    static struct kube_label deferred[] = { { ANNOTATION_PVC_DEFER_DELETING, "2026-11-18T10:00:00Z" } };
+    old->meta.labels = deferred;
+    old->meta.annotation_count = 1;
+    planner_world_stores_answer(&W, 4, 3);
+    W.stores[3].state_name = PD_STORE_TOMBSTONE;
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_PD_REMOVE_TOMBSTONES) == 1);
+    CHECK_STR(event("Scaling"), "scaling in tikv finished: PD forgets Tombstone store 4 (basic-tikv-3)");
+    /* Not while its pod is still there. */
+    planner_world_add_pod(&W, "basic-tikv-3", "Running", false);
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_PD_REMOVE_TOMBSTONES) == 0);
+    planner_world_done(&W);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
@@ -309,6 +328,7 @@ int main(int argc, char **argv)
         TEST_CASE(tikv_scale_in_refused_while_another_store_is_down),
         TEST_CASE(tikv_scale_in_cancelled_when_wanted_again),
         TEST_CASE(tikv_scale_out_never_reuses_a_deferred_claim),
+        TEST_CASE(tikv_tombstones_forgotten_once_the_member_is_gone),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
