@@ -76,6 +76,8 @@ enum op {
     OP_RESIGN_LEADER,
     OP_ADD_EVICT,
     OP_REMOVE_EVICT,
+    OP_SET_STORE_UP,
+    OP_REMOVE_TOMBSTONES,
 };
 
 struct op_spec {
@@ -101,6 +103,8 @@ static const struct op_spec op_specs[] = {
     [OP_RESIGN_LEADER] = {HTTP_CLIENT_POST, "/pd/api/v1/leader/resign", {0, 0}},
     [OP_ADD_EVICT] = {HTTP_CLIENT_POST, "/pd/api/v1/schedulers", {0, 0}},
     [OP_REMOVE_EVICT] = {HTTP_CLIENT_DELETE, "/pd/api/v1/schedulers/evict-leader-scheduler-{id}", {404, 0}},
+    [OP_SET_STORE_UP] = {HTTP_CLIENT_POST, "/pd/api/v1/store/{id}/state", {404, 0}},
+    [OP_REMOVE_TOMBSTONES] = {HTTP_CLIENT_DELETE, "/pd/api/v1/stores/remove-tombstone", {0, 0}},
 };
 
 union pd_callback {
@@ -651,4 +655,17 @@ struct pd_call *pd_client_remove_evict_leader(struct pd_client *client, uint64_t
     char path[96];
     snprintf(path, sizeof path, "/pd/api/v1/schedulers/evict-leader-scheduler-%" PRIu64, store_id);
     return call_start(client, OP_REMOVE_EVICT, (union pd_callback){.action = done}, user_data, path, NULL);
+}
+
+struct pd_call *pd_client_set_store_up(struct pd_client *client, uint64_t id, pd_action_cb done, void *user_data)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/pd/api/v1/store/%" PRIu64 "/state?state=Up", id);
+    return call_start(client, OP_SET_STORE_UP, (union pd_callback){.action = done}, user_data, path, NULL);
+}
+
+struct pd_call *pd_client_remove_tombstones(struct pd_client *client, pd_action_cb done, void *user_data)
+{
+    return call_start(client, OP_REMOVE_TOMBSTONES, (union pd_callback){.action = done}, user_data,
+                      op_specs[OP_REMOVE_TOMBSTONES].path_template, NULL);
 }

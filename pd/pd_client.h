@@ -173,5 +173,11 @@ struct pd_call *pd_client_add_evict_leader(struct pd_client *client, uint64_t st
 /* DELETE /pd/api/v1/schedulers/evict-leader-scheduler-{id}: 200 done; 404 absent. */
 struct pd_call *pd_client_remove_evict_leader(struct pd_client *client, uint64_t store_id,
                                               pd_action_cb done, void *user_data);
+/* POST /pd/api/v1/store/{id}/state?state=Up (Offline → Up: a store deletion
+ * cancelled): 200 done (also when already Up); 404 absent; 410 (Tombstone)
+ * and 400 (physically destroyed) are errors. */
+struct pd_call *pd_client_set_store_up(struct pd_client *client, uint64_t id, pd_action_cb done, void *user_data);
+/* DELETE /pd/api/v1/stores/remove-tombstone: PD forgets every Tombstone store; 200 done. */
+struct pd_call *pd_client_remove_tombstones(struct pd_client *client, pd_action_cb done, void *user_data);
 
 #endif

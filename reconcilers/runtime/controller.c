@@ -69,6 +69,23 @@ static bool may_write(const struct controller *controller)
     return controller->options.may_write ? controller->options.may_write(controller->options.data) : true;
 }
 
+/* The executor asks the controller: the lease (rule 6) and the PD client
+ * of a cluster (its snapshot's, so PD writes share the poller's client). */
+static bool executor_may_write(void *data)
+{
+    return may_write(data);
+}
+
+static struct pd_client *executor_pd_client(void *data, const char *namespace, const char *cluster)
+{
+    struct controller *controller = data;
+    char key[512];
+    int length = snprintf(key, sizeof key, "%s/%s", namespace ? namespace : "", cluster ? cluster : "");
+    if (length < 0 || (size_t)length >= sizeof key) return NULL;
+    struct pd_snapshot *snapshot = pd_snapshots_get(controller->snapshots, key);
+    return snapshot ? pd_snapshot_client(snapshot) : NULL;
+}
+
 static void enqueue(struct controller *controller, const char *key)
 {
     if (key && *key && controller->queue) workqueue_add(controller->queue, key);
@@ -438,7 +455,8 @@ int controller_start(const struct controller_options *options, struct controller
     };
     struct executor_options executor_options = {
         .loop = options->loop, .client = options->client, .clock = controller->options.clock,
-        .may_write = options->may_write, .data = options->data, .metrics = metrics,
+        .may_write = executor_may_write, .pd_client_for = executor_pd_client, .data = controller,
+        .metrics = metrics,
     };
     int rc = workqueue_new(&queue_options, &controller->queue);
     if (rc == 0 && controller->queue_metrics)

@@ -83,7 +83,8 @@ static const char *kind_label(enum action_kind kind)
         [ACTION_PD_DELETE_MEMBER] = "pd_delete_member", [ACTION_PD_DELETE_STORE] = "pd_delete_store",
         [ACTION_PD_ADD_EVICT_LEADER] = "pd_add_evict_leader",
         [ACTION_PD_REMOVE_EVICT_LEADER] = "pd_remove_evict_leader",
-        [ACTION_PD_TRANSFER_LEADER] = "pd_transfer_leader",
+        [ACTION_PD_TRANSFER_LEADER] = "pd_transfer_leader", [ACTION_PD_SET_STORE_UP] = "pd_set_store_up",
+        [ACTION_PD_REMOVE_TOMBSTONES] = "pd_remove_tombstones",
     };
     return names[kind];
 }
@@ -317,6 +318,10 @@ static bool start_step(struct executor *executor, struct step *step)
             step->call = pd_client_remove_evict_leader(pd, action->store_id, on_pd_done, step);
         else if (action->kind == ACTION_PD_TRANSFER_LEADER)
             step->call = pd_client_transfer_leader(pd, action->member, on_pd_done, step);
+        else if (action->kind == ACTION_PD_SET_STORE_UP)
+            step->call = pd_client_set_store_up(pd, action->store_id, on_pd_done, step);
+        else if (action->kind == ACTION_PD_REMOVE_TOMBSTONES)
+            step->call = pd_client_remove_tombstones(pd, on_pd_done, step);
         else {
             count(step, "error", "this PD action is not supported by the client");
             return false;

@@ -12,7 +12,10 @@ struct pd_process {
     char *pod;
     char *version;
     bool running;
-    bool removed;   /* its member was deleted while the pod ran */
+    bool removed;   /* PD: its member was deleted while the pod ran; TiKV: its
+                     * store became Tombstone while this pod existed (a real
+                     * TiKV then exits and never registers again from the
+                     * same disk; only a new pod does) */
 };
 
 struct pd_region {
@@ -657,6 +660,17 @@ bool pd_model_tikv_pod(struct pd_model *model, const char *pod, bool running, co
     if (!process || (version && !replace_string(&process->version, version)))
         return false;
     process->running = running;
+    return true;
+}
+
+bool pd_model_tikv_pod_gone(struct pd_model *model, const char *pod)
+{
+    struct pd_process *process =
+        process_get(&model->tikv_pods, &model->tikv_pod_count, &model->tikv_pod_capacity, pod);
+    if (!process)
+        return false;
+    process->running = false;
+    process->removed = false; /* a new pod of this name starts on what it is given */
     return true;
 }
 
@@ -1389,7 +1403,7 @@ static void register_and_heartbeat(struct pd_model *model)
     int64_t wall = wall_ms(model);
     for (size_t i = 0; i < model->tikv_pod_count; i++) {
         const struct pd_process *process = &model->tikv_pods[i];
-        if (process->running && !live_store_of_pod(model, process->pod))
+        if (process->running && !process->removed && !live_store_of_pod(model, process->pod))
             store_register(model, process); /* on failure: retried at the next advance */
     }
     for (size_t i = 0; i < model->store_count; i++) {
@@ -1435,6 +1449,9 @@ void pd_model_advance(struct pd_model *model)
     for (size_t i = 0; i < model->store_count; i++) {
         struct pd_model_store *store = &model->stores[i];
         if (store->state == PD_STORE_OFFLINE && store->region_count == 0) {
+            for (size_t p = 0; p < model->tikv_pod_count; p++)
+                if (strcmp(model->tikv_pods[p].pod, store->pod) == 0)
+                    model->tikv_pods[p].removed = true;
             store->state = PD_STORE_TOMBSTONE;
             store->node_state = PD_NODE_REMOVED;
             store->leader_count = 0;

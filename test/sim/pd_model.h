@@ -181,6 +181,9 @@ void pd_model_set_timing(struct pd_model *model, uint64_t election_ms, uint64_t 
 /* version NULL: the model's default. */
 bool pd_model_pd_pod(struct pd_model *model, const char *pod, bool running, const char *version);
 bool pd_model_tikv_pod(struct pd_model *model, const char *pod, bool running, const char *version);
+/* The TiKV pod was deleted: a new pod of the name is a new process that
+ * registers a store unless one of its is live. */
+bool pd_model_tikv_pod_gone(struct pd_model *model, const char *pod);
 bool pd_model_tidb_pod(struct pd_model *model, const char *pod, enum pd_tidb_state state,
                        const char *version);
 

@@ -174,7 +174,7 @@ static void on_pod(const struct store_event *event, void *data)
     if (strcmp(component, "pd") == 0) {
         ok = pd_model_pd_pod(model, name, running, v);
     } else if (strcmp(component, "tikv") == 0) {
-        ok = pd_model_tikv_pod(model, name, running, v);
+        ok = deleted ? pd_model_tikv_pod_gone(model, name) : pd_model_tikv_pod(model, name, running, v);
     } else {
         enum pd_tidb_state state = PD_TIDB_STOPPED;
         if (deleted)

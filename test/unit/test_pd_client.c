@@ -528,6 +528,32 @@ static void actions_paths_bodies_and_outcomes(void)
     fixture_stop(&f);
 }
 
+/* Cancelling a scale-in and forgetting tombstones. */
+static void store_up_and_tombstones(void)
+{
+    struct fixture f;
+    REQUIRE(fixture_start(&f));
+    fake_route_set(&f, "POST", "/pd/api/v1/store/7/state", 200, "\"The store's state is updated.\"\n");
+    fake_route_set(&f, "POST", "/pd/api/v1/store/8/state", 410, "\"[PD:core:ErrStoreRemoved]store 8 has been removed\"\n");
+    fake_route_set(&f, "DELETE", "/pd/api/v1/stores/remove-tombstone", 200, "\"Remove tombstone successfully.\"\n");
+    struct pd_client *client = client_for(&f, 2000, NULL);
+    struct capture c[3];
+    memset(c, 0, sizeof c);
+    CHECK(pd_client_set_store_up(client, 7, got_action, &c[0]) != NULL);
+    CHECK(pd_client_set_store_up(client, 8, got_action, &c[1]) != NULL);
+    CHECK(pd_client_remove_tombstones(client, got_action, &c[2]) != NULL);
+    for (int i = 0; i < 3; i++)
+        fixture_run(&f, &c[i].done, 5000);
+    CHECK_INT(c[0].error.kind, PD_ERROR_NONE);
+    CHECK_STR(c[0].message, "The store's state is updated.");
+    CHECK_STR(fake_route_find(&f, "POST", "/pd/api/v1/store/7/state")->last_query, "state=Up");
+    CHECK_INT(c[1].error.kind, PD_ERROR_HTTP); /* a Tombstone cannot come back */
+    CHECK_INT(c[2].error.kind, PD_ERROR_NONE);
+    CHECK_STR(c[2].message, "Remove tombstone successfully.");
+    pd_client_close(client);
+    fixture_stop(&f);
+}
+
 static void big_ids_are_sent_exactly(void)
 {
     struct fixture f;
@@ -657,6 +683,7 @@ int main(int argc, char **argv)
         TEST_CASE(connection_refused_is_transport),
         TEST_CASE(cancel_and_close),
         TEST_CASE(actions_paths_bodies_and_outcomes),
+        TEST_CASE(store_up_and_tombstones),
         TEST_CASE(big_ids_are_sent_exactly),
         TEST_CASE(metrics_count_by_template),
         TEST_CASE(tidb_status_health),

@@ -364,15 +364,28 @@ static void stores_delete_drain_tombstone(void)
     CHECK_INT(pd_model_store_delete(model, 9, false, msg), 404);
     CHECK_STR(msg, "[PD:core:ErrStoreNotFound]store 9 not found");
 
-    /* The pod still runs: Tombstone is terminal, so it registers as a new store. */
-    run_for(model, 100);
-    CHECK_INT(pd_model_store_count(model), 5);
-    CHECK_STR(state_of(model, 5), "Up");
-    CHECK(strcmp(pd_model_store_find(model, 5)->pod, "basic-tikv-3") == 0);
+    /* The pod still runs on the tombstoned store's disk: like a real TiKV it
+     * never registers again (no new store while it runs). */
+    run_for(model, 1000);
+    CHECK_INT(pd_model_store_count(model), 4);
     CHECK_INT(pd_model_remove_tombstones(model, msg), 200);
     CHECK_STR(msg, "Remove tombstone successfully.");
     CHECK(pd_model_store_find(model, 4) == NULL);
+    CHECK_INT(pd_model_store_count(model), 3);
+    run_for(model, 1000);
+    CHECK_INT(pd_model_store_count(model), 3);
+    /* Stopping and starting it changes nothing; a new pod of the name (the
+     * old one deleted) registers as a new store. */
+    REQUIRE(pd_model_tikv_pod(model, "basic-tikv-3", false, NULL));
+    REQUIRE(pd_model_tikv_pod(model, "basic-tikv-3", true, NULL));
+    run_for(model, 1000);
+    CHECK_INT(pd_model_store_count(model), 3);
+    REQUIRE(pd_model_tikv_pod_gone(model, "basic-tikv-3"));
+    REQUIRE(pd_model_tikv_pod(model, "basic-tikv-3", true, NULL));
+    run_for(model, 100);
     CHECK_INT(pd_model_store_count(model), 4);
+    CHECK_STR(state_of(model, 5), "Up");
+    CHECK(strcmp(pd_model_store_find(model, 5)->pod, "basic-tikv-3") == 0);
     pd_model_free(model);
 }
 
@@ -727,6 +740,10 @@ static void http_stores(void)
     CHECK_INT(json_number(s4, "store.node_state"), 3);
     CHECK_STR(json_string(s4, "store.state_name"), "Tombstone");
     answer_free(&a);
+    /* A new pod of the name registers store 5, then stops. */
+    pd_model_tikv_pod_gone(model, "basic-tikv-3");
+    pd_model_tikv_pod(model, "basic-tikv-3", true, NULL);
+    run_for(model, 100);
     pd_model_tikv_pod(model, "basic-tikv-3", false, NULL);
     a = call(model, "GET", "/pd/api/v1/stores", "state=0&state=2", NULL, NULL);
     CHECK(json_number(a.json, "count") >= 4);
