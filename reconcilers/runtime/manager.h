@@ -91,7 +91,8 @@ struct manager_options {
 };
 
 /* Creates and starts every informer. 0 and *out; -EINVAL (options) or
- * -ENOMEM, with nothing left behind. */
+ * -ENOMEM (then *out is NULL and whatever was made closes itself: run the
+ * loop until its handles are gone, as a stopping program does). */
 int manager_start(const struct manager_options *options, struct manager **out);
 void manager_close(struct manager *manager, void (*closed)(void *data), void *data);
 
