@@ -25,18 +25,26 @@ static void object_updated(void *data, const struct object_meta *old, const stru
         add(data, old->cluster);
 }
 
-/* --- nodes: through the pods on them --- */
+/* --- nodes: through the pods and claims on them --- */
+
+static void add_on_node(struct cluster_enqueuer *enqueuer, const struct cache *cache,
+                        const char *node)
+{
+    if (cache == NULL)
+        return;
+    size_t count = 0;
+    const struct object_meta *const *objects = cache_by_node(cache, node, &count);
+    /* The queue deduplicates, so a cluster with many objects here costs
+     * only repeated adds of a pending key. */
+    for (size_t i = 0; i < count; i++)
+        add(enqueuer, objects[i]->cluster);
+}
 
 static void node_changed(struct cluster_enqueuer *enqueuer, const struct object_meta *node)
 {
-    if (enqueuer->pods == NULL)
-        return;
-    size_t count = 0;
-    const struct object_meta *const *pods = cache_by_node(enqueuer->pods, node->name, &count);
-    /* The queue deduplicates, so a cluster with many pods here costs only
-     * repeated adds of a pending key. */
-    for (size_t i = 0; i < count; i++)
-        add(enqueuer, pods[i]->cluster);
+    add_on_node(enqueuer, enqueuer->pods, node->name);
+    /* A claim pinned to a node (local volumes) outlives its pod there. */
+    add_on_node(enqueuer, enqueuer->pvcs, node->name);
 }
 
 static void node_added(void *data, const struct object_meta *node)

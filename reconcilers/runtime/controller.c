@@ -8,35 +8,23 @@
 #include "reconcilers/planner/observed.h"
 #include "reconcilers/planner/planner.h"
 #include "reconcilers/api/tidbcluster.h"
-#include "watchers/informer.h"
-#include "watchers/string_pool.h"
+#include "watchers/enqueue.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum informer_index {
-    INFORMER_TIDBCLUSTERS,
-    INFORMER_PODS,
-    INFORMER_PVCS,
-    INFORMER_SERVICES,
-    INFORMER_CONFIGMAPS,
-    INFORMER_STORAGE_CLASSES,
-    INFORMER_NODES,
-    INFORMER_COUNT,
-};
-
 struct controller {
     struct controller_options options;
-    char *namespace;
-    struct string_pool pool;
-    struct informer *informers[INFORMER_COUNT];
+    struct manager *manager;
+    /* Maps every watched change to cluster keys (watchers/enqueue.h);
+     * registered on the manager while the controller lives. */
+    struct cluster_enqueuer enqueuer;
     struct workqueue *queue;
     struct workqueue_metrics *queue_metrics;
     struct pd_snapshots *snapshots;
     struct executor *executor;
-    struct health_condition *synced_condition;
     uv_timer_t resync;
     bool leading;
     bool was_synced;
@@ -47,14 +35,7 @@ struct controller {
     struct metrics_family *reconciles;
     struct metrics_histogram *reconcile_seconds;
     struct metrics_family *members_ready;     /* {namespace, cluster, component}, rebuilt at render */
-    struct metrics_family *informer_lists;    /* {resource}: complete lists, initial and relists */
-    struct metrics_family *informer_relists_gone;
-    struct metrics_family *informer_watches;  /* {resource}: watch streams started (reconnects) */
-    struct metrics_family *informer_bad_events;
-};
-
-static const char *const informer_names[] = {
-    "tidbclusters", "pods", "persistentvolumeclaims", "services", "configmaps", "storageclasses", "nodes",
+    bool collector_registered;
 };
 
 /* One reconcile in flight: the key it holds in the queue. */
@@ -91,42 +72,33 @@ static void enqueue(struct controller *controller, const char *key)
     if (key && *key && controller->queue) workqueue_add(controller->queue, key);
 }
 
-static void on_object_add(void *data, const struct object_meta *object)
+static const struct cache *cache_of(const struct controller *controller, enum manager_kind kind)
 {
-    enqueue(data, object->cluster);
+    return manager_cache(controller->manager, kind);
 }
 
-static void on_object_update(void *data, const struct object_meta *old, const struct object_meta *now)
-{
-    enqueue(data, now->cluster);
-    if (old->cluster && (!now->cluster || strcmp(old->cluster, now->cluster) != 0)) enqueue(data, old->cluster);
-}
-
-static void on_object_delete(void *data, const struct object_meta *object)
-{
-    enqueue(data, object->cluster);
-}
-
-/* Nodes and storage classes change the explanations of every pending
- * cluster: requeue all clusters (rare events). */
 static void requeue_all(struct controller *controller)
 {
-    const struct cache *clusters = informer_cache(controller->informers[INFORMER_TIDBCLUSTERS]);
     size_t cursor = 0;
+    const struct cache *clusters = cache_of(controller, MANAGER_TIDBCLUSTERS);
     for (const struct object_meta *tc; (tc = cache_next(clusters, &cursor));) enqueue(controller, tc->key);
 }
 
-static void on_cluster_wide_change(void *data, const struct object_meta *object)
+/* A storage class belongs to no cluster, yet whether one exists decides the
+ * explanation of every cluster whose claims wait for it (including those
+ * with no claim yet): requeue all clusters (rare events). Every other kind
+ * goes through the enqueuer. */
+static void on_storage_class_change(void *data, const struct object_meta *object)
 {
     (void)object;
     struct controller *controller = data;
     if (controller->was_synced) requeue_all(controller);
 }
 
-static void on_cluster_wide_update(void *data, const struct object_meta *old, const struct object_meta *now)
+static void on_storage_class_update(void *data, const struct object_meta *old, const struct object_meta *now)
 {
     (void)old;
-    on_cluster_wide_change(data, now);
+    on_storage_class_change(data, now);
 }
 
 static void on_pd_change(const char *key, void *data)
@@ -134,12 +106,10 @@ static void on_pd_change(const char *key, void *data)
     enqueue(data, key);
 }
 
-bool controller_synced(const struct controller *controller)
+static bool synced(const struct controller *controller)
 {
-    return informers_synced(controller->informers, INFORMER_COUNT);
+    return manager_synced(controller->manager);
 }
-
-static bool check_synced(void *data) { return controller_synced(data); }
 
 static void count_reconcile(struct controller *controller, const char *result, uint64_t started_ms)
 {
@@ -153,15 +123,15 @@ static void count_reconcile(struct controller *controller, const char *result, u
 }
 
 /* At every scrape: ready members per cluster and component (from the pod
- * cache, so clusters that are gone drop out), and the informers' counters. */
+ * cache, so clusters that are gone drop out). */
 static void collect_metrics(struct metrics_registry *registry, void *data)
 {
     (void)registry;
     struct controller *controller = data;
     if (controller->members_ready) {
         metrics_family_clear(controller->members_ready);
-        const struct cache *clusters = informer_cache(controller->informers[INFORMER_TIDBCLUSTERS]);
-        const struct cache *pods = informer_cache(controller->informers[INFORMER_PODS]);
+        const struct cache *clusters = cache_of(controller, MANAGER_TIDBCLUSTERS);
+        const struct cache *pods = cache_of(controller, MANAGER_PODS);
         size_t cursor = 0;
         for (const struct object_meta *tc; (tc = cache_next(clusters, &cursor));) {
             double ready[TC_COMPONENT_COUNT] = {0};
@@ -182,19 +152,6 @@ static void collect_metrics(struct metrics_registry *registry, void *data)
                 if (gauge) metrics_gauge_set(gauge, ready[c]);
             }
         }
-    }
-    for (int i = 0; i < INFORMER_COUNT && controller->informer_lists; i++) {
-        if (!controller->informers[i]) continue;
-        struct informer_stats stats;
-        informer_get_stats(controller->informers[i], &stats);
-        struct metrics_counter *lists = metrics_counter_with(controller->informer_lists, informer_names[i]);
-        struct metrics_counter *gone = metrics_counter_with(controller->informer_relists_gone, informer_names[i]);
-        struct metrics_counter *watches = metrics_counter_with(controller->informer_watches, informer_names[i]);
-        struct metrics_counter *bad = metrics_counter_with(controller->informer_bad_events, informer_names[i]);
-        if (lists) metrics_counter_set(lists, (double)stats.lists);
-        if (gone) metrics_counter_set(gone, (double)stats.relists_gone);
-        if (watches) metrics_counter_set(watches, (double)stats.watches);
-        if (bad) metrics_counter_set(bad, (double)stats.bad_events);
     }
 }
 
@@ -255,10 +212,10 @@ static const struct pd_snapshot_data *pd_snapshot_for(struct controller *control
 }
 
 /* Collects the typed objects of one cluster from a cache. */
-static const void *const *by_cluster(const struct controller *controller, enum informer_index index,
+static const void *const *by_cluster(const struct controller *controller, enum manager_kind kind,
                                      const char *key, size_t *count)
 {
-    return (const void *const *)cache_by_cluster(informer_cache(controller->informers[index]), key, count);
+    return (const void *const *)cache_by_cluster(cache_of(controller, kind), key, count);
 }
 
 static bool plan_cluster(struct controller *controller, const char *key, struct plan *plan)
@@ -266,8 +223,8 @@ static bool plan_cluster(struct controller *controller, const char *key, struct 
     char namespace[256];
     const char *name = NULL;
     if (!split_key(key, namespace, sizeof namespace, &name)) return false;
-    const struct kube_tidbcluster *object = (const struct kube_tidbcluster *)cache_get(
-        informer_cache(controller->informers[INFORMER_TIDBCLUSTERS]), key);
+    const struct kube_tidbcluster *object =
+        (const struct kube_tidbcluster *)cache_get(cache_of(controller, MANAGER_TIDBCLUSTERS), key);
     if (!object) {
         /* Gone: its objects go by garbage collection; stop polling its PD. */
         pd_snapshots_remove(controller->snapshots, key);
@@ -291,31 +248,36 @@ static bool plan_cluster(struct controller *controller, const char *key, struct 
         return true;
     }
     struct observed_cluster world = { .cluster = &cluster, .now_ms = now_ms };
-    world.pods = (const struct kube_pod *const *)by_cluster(controller, INFORMER_PODS, key, &world.pod_count);
-    world.pvcs = (const struct kube_pvc *const *)by_cluster(controller, INFORMER_PVCS, key, &world.pvc_count);
-    world.services = (const struct kube_service *const *)by_cluster(controller, INFORMER_SERVICES, key,
+    world.pods = (const struct kube_pod *const *)by_cluster(controller, MANAGER_PODS, key, &world.pod_count);
+    world.pvcs = (const struct kube_pvc *const *)by_cluster(controller, MANAGER_PVCS, key, &world.pvc_count);
+    world.services = (const struct kube_service *const *)by_cluster(controller, MANAGER_SERVICES, key,
                                                                     &world.service_count);
-    world.configmaps = (const struct kube_configmap *const *)by_cluster(controller, INFORMER_CONFIGMAPS, key,
+    world.configmaps = (const struct kube_configmap *const *)by_cluster(controller, MANAGER_CONFIGMAPS, key,
                                                                         &world.configmap_count);
     /* Storage classes and nodes are few: gather them each pass. */
-    const struct cache *classes = informer_cache(controller->informers[INFORMER_STORAGE_CLASSES]);
+    const struct cache *classes = cache_of(controller, MANAGER_STORAGE_CLASSES);
     const struct kube_storage_class **class_list = calloc(cache_count(classes) + 1, sizeof *class_list);
     size_t cursor = 0;
     for (const struct object_meta *item; class_list && (item = cache_next(classes, &cursor));)
         class_list[world.storage_class_count++] = (const struct kube_storage_class *)item;
     world.storage_classes = class_list;
-    const struct cache *nodes = informer_cache(controller->informers[INFORMER_NODES]);
+    const struct cache *nodes = cache_of(controller, MANAGER_NODES);
+    const struct kube_node **node_list = calloc(cache_count(nodes) + 1, sizeof *node_list);
     cursor = 0;
-    for (const struct object_meta *item; (item = cache_next(nodes, &cursor));) {
+    for (const struct object_meta *item; node_list && (item = cache_next(nodes, &cursor));) {
+        const struct kube_node *node = (const struct kube_node *)item;
+        node_list[world.node_list_count++] = node;
         world.node_count++;
-        if (((const struct kube_node *)item)->ready == CONDITION_TRUE) world.ready_node_count++;
+        if (node->ready == CONDITION_TRUE) world.ready_node_count++;
     }
+    world.nodes = node_list;
     world.pd = pd_snapshot_for(controller, key, &cluster);
-    bool ok = class_list && planner_plan(&world, plan);
+    bool ok = class_list && node_list && planner_plan(&world, plan);
     if (!ok) plan->incomplete = true;
     /* Poll PD fast while there is something to do. */
     struct pd_snapshot *snapshot = pd_snapshots_get(controller->snapshots, key);
     if (snapshot) pd_snapshot_set_fast(snapshot, plan->count > 0 || plan->requeue_after_ms > 0);
+    free(node_list);
     free(class_list);
     tidbcluster_free(&cluster);
     return true;
@@ -325,7 +287,7 @@ static void reconcile_key(struct workqueue *queue, const char *key, void *data)
 {
     struct controller *controller = data;
     uint64_t started = clock_now_ms(controller->options.clock);
-    if (!controller_synced(controller)) {
+    if (!synced(controller)) {
         /* Rule 5: never plan from a half-synced cache. */
         workqueue_done(queue, key);
         workqueue_add_after(queue, key, 200);
@@ -368,51 +330,27 @@ static void reconcile_key(struct workqueue *queue, const char *key, void *data)
 static void on_resync(uv_timer_t *timer)
 {
     struct controller *controller = timer->data;
-    bool synced = controller_synced(controller);
-    if (synced && !controller->was_synced) {
+    bool now_synced = synced(controller);
+    if (now_synced && !controller->was_synced) {
         controller->was_synced = true;
-        log_info("caches synced", "informers=%d", INFORMER_COUNT);
         /* From now on only the periodic resync. */
         uv_timer_set_repeat(timer, controller->options.resync_ms);
     }
-    if (synced) requeue_all(controller);
-}
-
-static int add_informer(struct controller *controller, enum informer_index index,
-                        const struct kube_resource *resource, const struct object_kind *kind,
-                        const char *label_selector, bool cluster_scoped_handlers)
-{
-    struct informer_options options = {
-        .loop = controller->options.loop, .client = controller->options.client,
-        .resource = resource, .kind = kind, .pool = &controller->pool,
-        .clock = controller->options.clock,
-        .namespace = resource->namespaced ? controller->namespace : NULL,
-        .label_selector = label_selector,
-    };
-    int rc = informer_new(&options, &controller->informers[index]);
-    if (rc != 0) return rc;
-    struct informer_handlers handlers = {
-        .on_add = cluster_scoped_handlers ? on_cluster_wide_change : on_object_add,
-        .on_update = cluster_scoped_handlers ? on_cluster_wide_update : on_object_update,
-        .on_delete = cluster_scoped_handlers ? on_cluster_wide_change : on_object_delete,
-        .data = controller,
-    };
-    return informer_add_handlers(controller->informers[index], &handlers);
+    if (now_synced) requeue_all(controller);
 }
 
 int controller_start(const struct controller_options *options, struct controller **out)
 {
     *out = NULL;
-    if (!options || !options->loop || !options->client || !options->http) return -EINVAL;
+    if (!options || !options->loop || !options->client || !options->http || !options->manager) return -EINVAL;
     struct controller *controller = calloc(1, sizeof *controller);
     if (!controller) return -ENOMEM;
     controller->options = *options;
+    controller->manager = options->manager;
     if (!controller->options.clock) controller->options.clock = clock_system();
     if (!controller->options.workers) controller->options.workers = 4;
     if (!controller->options.resync_ms) controller->options.resync_ms = 60000;
-    controller->namespace = options->namespace && *options->namespace ? strdup(options->namespace) : NULL;
     controller->leading = options->may_write == NULL;
-    string_pool_init(&controller->pool);
     uv_timer_init(options->loop, &controller->resync);
     controller->resync.data = controller;
 
@@ -427,19 +365,7 @@ int controller_start(const struct controller_options *options, struct controller
         controller->members_ready = metrics_gauge_family(
             metrics, "tidb_operator_cluster_members_ready", "Ready member pods per cluster and component.",
             "namespace", "cluster", "component");
-        controller->informer_lists = metrics_counter_family(
-            metrics, "tidb_operator_informer_lists_total", "Complete lists (initial and relists) per watched resource.",
-            "resource");
-        controller->informer_relists_gone = metrics_counter_family(
-            metrics, "tidb_operator_informer_relists_gone_total", "Relists caused by 410 Gone per watched resource.",
-            "resource");
-        controller->informer_watches = metrics_counter_family(
-            metrics, "tidb_operator_informer_watches_total", "Watch streams started (reconnects included) per resource.",
-            "resource");
-        controller->informer_bad_events = metrics_counter_family(
-            metrics, "tidb_operator_informer_bad_events_total",
-            "Undecodable, oversized or unprojectable watch events per resource.", "resource");
-        metrics_register_collector(metrics, collect_metrics, NULL, controller);
+        controller->collector_registered = metrics_register_collector(metrics, collect_metrics, NULL, controller);
     }
     struct workqueue_observer observer = {0};
     if (controller->queue_metrics) workqueue_metrics_observer(controller->queue_metrics, "tidbcluster", &observer);
@@ -464,23 +390,16 @@ int controller_start(const struct controller_options *options, struct controller
     if (rc == 0) controller->snapshots = pd_snapshots_create(&snapshot_options);
     if (rc == 0 && !controller->snapshots) rc = -ENOMEM;
     if (rc == 0) rc = executor_new(&executor_options, &controller->executor);
-    if (rc == 0) rc = add_informer(controller, INFORMER_TIDBCLUSTERS, &kube_resource_tidbclusters,
-                                   &object_kind_tidbcluster, NULL, false);
-    if (rc == 0) rc = add_informer(controller, INFORMER_PODS, &kube_resource_pods, &object_kind_pod,
-                                   MANAGED_BY_SELECTOR, false);
-    if (rc == 0) rc = add_informer(controller, INFORMER_PVCS, &kube_resource_pvcs, &object_kind_pvc,
-                                   MANAGED_BY_SELECTOR, false);
-    if (rc == 0) rc = add_informer(controller, INFORMER_SERVICES, &kube_resource_services,
-                                   &object_kind_service, MANAGED_BY_SELECTOR, false);
-    if (rc == 0) rc = add_informer(controller, INFORMER_CONFIGMAPS, &kube_resource_configmaps,
-                                   &object_kind_configmap, MANAGED_BY_SELECTOR, false);
-    if (rc == 0) rc = add_informer(controller, INFORMER_STORAGE_CLASSES, &kube_resource_storage_classes,
-                                   &object_kind_storage_class, NULL, true);
-    if (rc == 0) rc = add_informer(controller, INFORMER_NODES, &kube_resource_nodes, &object_kind_node,
-                                   NULL, true);
-    for (int i = 0; rc == 0 && i < INFORMER_COUNT; i++) rc = informer_start(controller->informers[i]);
-    if (rc == 0 && options->health)
-        controller->synced_condition = health_add_check(options->health, "caches-synced", check_synced, controller);
+    if (rc == 0) {
+        controller->enqueuer = (struct cluster_enqueuer){ .queue = controller->queue };
+        rc = manager_add_enqueuer(controller->manager, &controller->enqueuer);
+    }
+    if (rc == 0) {
+        struct informer_handlers classes = {
+            on_storage_class_change, on_storage_class_update, on_storage_class_change, controller,
+        };
+        rc = manager_add_handlers(controller->manager, MANAGER_STORAGE_CLASSES, &classes);
+    }
     if (rc != 0) {
         log_error("controller start failed", "error=%d", rc);
         *out = controller;
@@ -500,8 +419,8 @@ void controller_set_leading(struct controller *controller, bool leading)
     controller->leading = leading;
     if (leading) {
         log_info("leading: reconciling every cluster", "clusters=%zu",
-                 cache_count(informer_cache(controller->informers[INFORMER_TIDBCLUSTERS])));
-        if (controller_synced(controller)) requeue_all(controller);
+                 cache_count(cache_of(controller, MANAGER_TIDBCLUSTERS)));
+        if (synced(controller)) requeue_all(controller);
     } else {
         executor_cancel_all(controller->executor);
     }
@@ -513,8 +432,6 @@ static void part_closed(void *data)
     if (--controller->closing_parts > 0) return;
     void (*closed)(void *) = controller->closed;
     void *closed_data = controller->closed_data;
-    string_pool_free(&controller->pool);
-    free(controller->namespace);
     free(controller);
     if (closed) closed(closed_data);
 }
@@ -526,23 +443,20 @@ void controller_close(struct controller *controller, void (*closed)(void *data),
     controller->closed = closed;
     controller->closed_data = data;
     controller->closing_parts = 1; /* the timer */
-    if (controller->synced_condition && controller->options.health)
-        health_remove(controller->options.health, controller->synced_condition);
-    controller->synced_condition = NULL;
+    /* No more events from the shared caches: they outlive us. */
+    manager_remove_handlers(controller->manager, &controller->enqueuer);
+    manager_remove_handlers(controller->manager, controller);
     if (controller->queue_metrics && controller->queue)
         workqueue_metrics_detach(controller->queue_metrics, controller->queue);
-    if (controller->options.metrics)
+    if (controller->collector_registered)
         metrics_unregister_collector(controller->options.metrics, collect_metrics, controller);
-    for (int i = 0; i < INFORMER_COUNT; i++)
-        if (controller->informers[i]) controller->closing_parts++;
+    controller->collector_registered = false;
     if (controller->snapshots) controller->closing_parts++;
     if (controller->executor) controller->closing_parts++;
     if (controller->queue) controller->closing_parts++;
     uv_close((uv_handle_t *)&controller->resync, on_timer_closed);
     if (controller->executor) executor_close(controller->executor, part_closed, controller);
     if (controller->snapshots) pd_snapshots_close(controller->snapshots, part_closed, controller);
-    for (int i = 0; i < INFORMER_COUNT; i++)
-        if (controller->informers[i]) informer_close(controller->informers[i], part_closed, controller);
     if (controller->queue) {
         struct workqueue *queue = controller->queue;
         controller->queue = NULL; /* executor callbacks no longer touch it */

@@ -21,6 +21,7 @@
 #include "reactor/process_metrics.h"
 #include "reconcilers/runtime/controller.h"
 #include "reconcilers/runtime/leader_election.h"
+#include "reconcilers/runtime/manager.h"
 #include "watchers/kube_client.h"
 
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct runtime {
      * queue behind a burst of cluster writes. */
     struct http_client *lease_http;
     struct kube_client *lease_kube;
+    struct manager *manager;
     struct controller *controller;
     struct leader_election *election;
     struct health_condition *leader_condition;
@@ -157,6 +159,21 @@ static void stop_lease_kube(struct loop *loop, void *data)
     kube_client_close(runtime->lease_kube, on_lease_kube_closed, runtime);
 }
 
+static void on_manager_closed(void *data)
+{
+    struct runtime *runtime = data;
+    runtime->manager = NULL;
+    loop_stop_done(&runtime->loop);
+}
+
+/* After the controller (registered before it): the caches go last. */
+static void stop_manager(struct loop *loop, void *data)
+{
+    (void)loop;
+    struct runtime *runtime = data;
+    manager_close(runtime->manager, on_manager_closed, runtime);
+}
+
 static void on_controller_closed(void *data)
 {
     struct runtime *runtime = data;
@@ -227,9 +244,19 @@ static int start_control(struct runtime *runtime)
         return 1;
     }
     loop_on_stop(&runtime->loop, "kube-client", stop_kube, runtime);
+    struct manager_options manager_options = {
+        .loop = &runtime->loop.uv, .client = runtime->kube, .metrics = runtime->registry,
+        .health = runtime->health, .namespace = settings->namespace,
+    };
+    rc = manager_start(&manager_options, &runtime->manager);
+    if (rc != 0) {
+        fprintf(stderr, "tidb-operator: cannot start the informers: %s\n", uv_strerror(rc));
+        return 1;
+    }
+    loop_on_stop(&runtime->loop, "informer-manager", stop_manager, runtime);
     struct controller_options controller_options = {
-        .loop = &runtime->loop.uv, .client = runtime->kube, .http = runtime->client,
-        .metrics = runtime->registry, .health = runtime->health, .namespace = settings->namespace,
+        .loop = &runtime->loop.uv, .manager = runtime->manager, .client = runtime->kube,
+        .http = runtime->client, .metrics = runtime->registry,
         .workers = (unsigned)settings->workers, .pd_fast_interval_ms = settings->pd_fast_ms,
         .pd_slow_interval_ms = settings->pd_slow_ms,
         .may_write = settings->leader_elect ? may_write : NULL, .data = runtime,

@@ -899,6 +899,20 @@ static void handlers_enqueue_exactly_the_cluster_keys(void)
     drain(queue, seen, sizeof seen);
     CHECK_STR(seen, "ns/c");
 
+    /* Node: also every cluster with a claim pinned to it (no pod there). */
+    struct object_meta *pinned = project(&object_kind_pvc,
+                                         "{\"metadata\":{\"name\":\"data-1\",\"namespace\":\"ns\","
+                                         "\"resourceVersion\":\"1\",\"labels\":{"
+                                         "\"app.kubernetes.io/instance\":\"d\"},\"annotations\":{"
+                                         "\"volume.kubernetes.io/selected-node\":\"n9\"}}}", &pool);
+    cache_put(&pvcs, pinned, NULL);
+    nh.on_update(nh.data, n9, n9);
+    drain(queue, seen, sizeof seen);
+    CHECK_STR(seen, "ns/d");
+    nh.on_update(nh.data, n2, n2);
+    drain(queue, seen, sizeof seen);
+    CHECK_STR(seen, "ns/b");
+
     object_free(&object_kind_pod, p1, &pool);
     object_free(&object_kind_pod, p1b, &pool);
     object_free(&object_kind_pod, loose, &pool);
