@@ -34,7 +34,7 @@ struct observed_cluster {
     size_t pv_count;
     const struct kube_storage_class *const *storage_classes; /* all of them */
     size_t storage_class_count;
-    const struct kube_node *const *nodes; /* every node (few); NULL: not gathered */
+    const struct kube_node *const *nodes; /* the nodes this cluster's pods are on; NULL: none */
     size_t node_list_count;
     size_t node_count;          /* nodes in the cluster, for pending explanations */
     size_t ready_node_count;

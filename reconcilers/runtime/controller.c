@@ -5,6 +5,8 @@
 #include "reactor/workqueue.h"
 #include "reactor/workqueue_metrics.h"
 #include "reconcilers/runtime/executor.h"
+#include "reconcilers/runtime/observe.h"
+#include "reconcilers/runtime/validation_memo.h"
 #include "reconcilers/planner/observed.h"
 #include "reconcilers/planner/planner.h"
 #include "reconcilers/api/tidbcluster.h"
@@ -25,6 +27,7 @@ struct controller {
     struct workqueue_metrics *queue_metrics;
     struct pd_snapshots *snapshots;
     struct executor *executor;
+    struct validation_memo *validation; /* each cluster's problems, once per generation */
     uv_timer_t resync;
     bool leading;
     bool was_synced;
@@ -211,13 +214,6 @@ static const struct pd_snapshot_data *pd_snapshot_for(struct controller *control
     return snapshot ? pd_snapshot_data(snapshot) : NULL;
 }
 
-/* Collects the typed objects of one cluster from a cache. */
-static const void *const *by_cluster(const struct controller *controller, enum manager_kind kind,
-                                     const char *key, size_t *count)
-{
-    return (const void *const *)cache_by_cluster(cache_of(controller, kind), key, count);
-}
-
 static bool plan_cluster(struct controller *controller, const char *key, struct plan *plan)
 {
     char namespace[256];
@@ -228,6 +224,7 @@ static bool plan_cluster(struct controller *controller, const char *key, struct 
     if (!object) {
         /* Gone: its objects go by garbage collection; stop polling its PD. */
         pd_snapshots_remove(controller->snapshots, key);
+        validation_memo_remove(controller->validation, key);
         return false;
     }
     char uid[OBJECT_UID_SIZE];
@@ -247,38 +244,22 @@ static bool plan_cluster(struct controller *controller, const char *key, struct 
         tidbcluster_free(&cluster);
         return true;
     }
-    struct observed_cluster world = { .cluster = &cluster, .now_ms = now_ms };
-    world.pods = (const struct kube_pod *const *)by_cluster(controller, MANAGER_PODS, key, &world.pod_count);
-    world.pvcs = (const struct kube_pvc *const *)by_cluster(controller, MANAGER_PVCS, key, &world.pvc_count);
-    world.services = (const struct kube_service *const *)by_cluster(controller, MANAGER_SERVICES, key,
-                                                                    &world.service_count);
-    world.configmaps = (const struct kube_configmap *const *)by_cluster(controller, MANAGER_CONFIGMAPS, key,
-                                                                        &world.configmap_count);
-    /* Storage classes and nodes are few: gather them each pass. */
-    const struct cache *classes = cache_of(controller, MANAGER_STORAGE_CLASSES);
-    const struct kube_storage_class **class_list = calloc(cache_count(classes) + 1, sizeof *class_list);
-    size_t cursor = 0;
-    for (const struct object_meta *item; class_list && (item = cache_next(classes, &cursor));)
-        class_list[world.storage_class_count++] = (const struct kube_storage_class *)item;
-    world.storage_classes = class_list;
-    const struct cache *nodes = cache_of(controller, MANAGER_NODES);
-    const struct kube_node **node_list = calloc(cache_count(nodes) + 1, sizeof *node_list);
-    cursor = 0;
-    for (const struct object_meta *item; node_list && (item = cache_next(nodes, &cursor));) {
-        const struct kube_node *node = (const struct kube_node *)item;
-        node_list[world.node_list_count++] = node;
-        world.node_count++;
-        if (node->ready == CONDITION_TRUE) world.ready_node_count++;
-    }
-    world.nodes = node_list;
-    world.pd = pd_snapshot_for(controller, key, &cluster);
-    bool ok = class_list && node_list && planner_plan(&world, plan);
+    struct observe_caches caches = {
+        cache_of(controller, MANAGER_PODS), cache_of(controller, MANAGER_PVCS), cache_of(controller, MANAGER_PVS),
+        cache_of(controller, MANAGER_SERVICES), cache_of(controller, MANAGER_CONFIGMAPS),
+        cache_of(controller, MANAGER_STORAGE_CLASSES), cache_of(controller, MANAGER_NODES),
+    };
+    struct observation observation;
+    bool ok = observe_cluster(&caches, key, &cluster, pd_snapshot_for(controller, key, &cluster), now_ms,
+                              &observation);
+    /* Validation and the TOML check once per spec generation. */
+    observation.world.problems = validation_memo_get(controller->validation, key, &cluster);
+    ok = ok && planner_plan(&observation.world, plan);
     if (!ok) plan->incomplete = true;
+    observe_done(&observation);
     /* Poll PD fast while there is something to do. */
     struct pd_snapshot *snapshot = pd_snapshots_get(controller->snapshots, key);
     if (snapshot) pd_snapshot_set_fast(snapshot, plan->count > 0 || plan->requeue_after_ms > 0);
-    free(node_list);
-    free(class_list);
     tidbcluster_free(&cluster);
     return true;
 }
@@ -390,6 +371,7 @@ int controller_start(const struct controller_options *options, struct controller
     if (rc == 0) controller->snapshots = pd_snapshots_create(&snapshot_options);
     if (rc == 0 && !controller->snapshots) rc = -ENOMEM;
     if (rc == 0) rc = executor_new(&executor_options, &controller->executor);
+    if (rc == 0 && !(controller->validation = validation_memo_new())) rc = -ENOMEM;
     if (rc == 0) {
         controller->enqueuer = (struct cluster_enqueuer){ .queue = controller->queue };
         rc = manager_add_enqueuer(controller->manager, &controller->enqueuer);
@@ -432,6 +414,7 @@ static void part_closed(void *data)
     if (--controller->closing_parts > 0) return;
     void (*closed)(void *) = controller->closed;
     void *closed_data = controller->closed_data;
+    validation_memo_free(controller->validation);
     free(controller);
     if (closed) closed(closed_data);
 }

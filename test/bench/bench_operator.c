@@ -58,6 +58,8 @@
 #include "reconcilers/planner/observed.h"
 #include "reconcilers/planner/plan.h"
 #include "reconcilers/planner/planner.h"
+#include "reconcilers/runtime/observe.h"
+#include "reconcilers/runtime/validation_memo.h"
 #include "reconcilers/api/tidbcluster.h"
 #include "test/support/cluster_harness.h"
 #include "test/support/process.h"
@@ -584,6 +586,7 @@ struct inproc {
     struct string_pool pool;
     struct informer *informers[INF_COUNT];
     struct pd_snapshots *snapshots;
+    struct validation_memo *validation;
     int closing;
 };
 
@@ -624,31 +627,23 @@ static const void *const *by_cluster(struct inproc *in, int index, const char *k
     return (const void *const *)cache_by_cluster(informer_cache(in->informers[index]), key, count);
 }
 
-/* Gathers the observed world of cluster `key` the way the controller does.
- * `cluster` is decoded and defaulted by the caller; `classes` is scratch of
- * at least the storage class count. */
-static void observe(struct inproc *in, const char *key, const struct tidbcluster *cluster,
-                    const struct kube_storage_class **classes, struct observed_cluster *world)
+/* Gathers the observed world of cluster `key` with the controller's own
+ * code (reconcilers/runtime/observe.h). `cluster` is decoded and
+ * defaulted by the caller. */
+static bool observe(struct inproc *in, const char *key, const struct tidbcluster *cluster,
+                    struct observation *out)
 {
-    *world = (struct observed_cluster){ .cluster = cluster };
-    world->now_ms = (int64_t)time(NULL) * 1000;
-    world->pods = (const struct kube_pod *const *)by_cluster(in, INF_PODS, key, &world->pod_count);
-    world->pvcs = (const struct kube_pvc *const *)by_cluster(in, INF_PVCS, key, &world->pvc_count);
-    world->services = (const struct kube_service *const *)by_cluster(in, INF_SERVICES, key, &world->service_count);
-    world->configmaps = (const struct kube_configmap *const *)by_cluster(in, INF_CONFIGMAPS, key,
-                                                                         &world->configmap_count);
-    size_t cursor = 0;
-    for (const struct object_meta *item;
-         (item = cache_next(informer_cache(in->informers[INF_CLASSES]), &cursor));)
-        classes[world->storage_class_count++] = (const struct kube_storage_class *)item;
-    world->storage_classes = classes;
-    cursor = 0;
-    for (const struct object_meta *item; (item = cache_next(informer_cache(in->informers[INF_NODES]), &cursor));) {
-        world->node_count++;
-        if (((const struct kube_node *)item)->ready == CONDITION_TRUE) world->ready_node_count++;
-    }
+    struct observe_caches caches = {
+        informer_cache(in->informers[INF_PODS]), informer_cache(in->informers[INF_PVCS]), NULL,
+        informer_cache(in->informers[INF_SERVICES]), informer_cache(in->informers[INF_CONFIGMAPS]),
+        informer_cache(in->informers[INF_CLASSES]), informer_cache(in->informers[INF_NODES]),
+    };
     struct pd_snapshot *snapshot = pd_snapshots_get(in->snapshots, key);
-    world->pd = snapshot ? pd_snapshot_data(snapshot) : NULL;
+    bool ok = observe_cluster(&caches, key, cluster, snapshot ? pd_snapshot_data(snapshot) : NULL,
+                              (int64_t)time(NULL) * 1000, out);
+    /* As the controller: validation once per generation. */
+    out->world.problems = validation_memo_get(in->validation, key, cluster);
+    return ok;
 }
 
 struct full_result {
@@ -661,8 +656,7 @@ struct full_result {
 
 /* The whole no-op path for one cluster (decode, defaults, gather, plan);
  * false when the cluster could not be planned. */
-static bool full_reconcile(struct inproc *in, const struct kube_tidbcluster *object,
-                           const struct kube_storage_class **classes, struct full_result *result)
+static bool full_reconcile(struct inproc *in, const struct kube_tidbcluster *object, struct full_result *result)
 {
     const char *key = object->meta.key;
     struct tidbcluster cluster;
@@ -672,11 +666,12 @@ static bool full_reconcile(struct inproc *in, const struct kube_tidbcluster *obj
         tidbcluster_free(&cluster);
         return false;
     }
-    struct observed_cluster world;
-    observe(in, key, &cluster, classes, &world);
+    struct observation observation;
     struct plan plan = { 0 };
-    bool ok = plan_init(&plan, object->meta.namespace, object->meta.name, object_uid(&object->meta, (char[OBJECT_UID_SIZE]){0})) &&
-              planner_plan(&world, &plan);
+    bool ok = observe(in, key, &cluster, &observation) &&
+              plan_init(&plan, object->meta.namespace, object->meta.name, object_uid(&object->meta, (char[OBJECT_UID_SIZE]){0})) &&
+              planner_plan(&observation.world, &plan);
+    observe_done(&observation);
     if (ok && result) {
         result->planned++;
         if (plan.count == 0) result->zero_actions++;
@@ -840,21 +835,20 @@ static void inproc_measure(const char *kubeconfig, struct plan_figures *figures)
         if (snapshot && pd_snapshot_all_fresh(pd_snapshot_data(snapshot))) figures->snapshots_fresh++;
     }
     /* No loop turns from here on: the caches hold still while we plan. */
-    size_t class_count = cache_count(informer_cache(in->informers[INF_CLASSES]));
-    const struct kube_storage_class **classes = calloc(class_count + 1, sizeof *classes);
+    in->validation = validation_memo_new();
+    bool memo_ok = in->validation != NULL;
 
     /* The whole no-op path over every cluster, repeated within the budget;
      * the first round also finds a cluster whose plan is empty. */
     char key[160] = "";
-    if (classes) {
+    if (memo_ok) {
         double start = now_s(), elapsed = 0;
         long iterations = 0;
         for (int round = 0; elapsed < PLAN_BUDGET_S; round++) {
             cursor = 0;
             for (const struct object_meta *meta; (meta = cache_next(clusters, &cursor));) {
                 int before_zero = figures->full.zero_actions;
-                full_reconcile(in, (const struct kube_tidbcluster *)meta, classes,
-                               round == 0 ? &figures->full : NULL);
+                full_reconcile(in, (const struct kube_tidbcluster *)meta, round == 0 ? &figures->full : NULL);
                 if (round == 0 && !key[0] && figures->full.zero_actions > before_zero)
                     snprintf(key, sizeof key, "%s", meta->key);
                 iterations++;
@@ -876,10 +870,11 @@ static void inproc_measure(const char *kubeconfig, struct plan_figures *figures)
     struct tidbcluster cluster;
     char *error = NULL;
     char uid[OBJECT_UID_SIZE];
-    if (classes && object && tidbcluster_decode(object->object, &cluster, &error) &&
+    if (memo_ok && object && tidbcluster_decode(object->object, &cluster, &error) &&
         tidbcluster_apply_defaults(&cluster)) {
-        struct observed_cluster world;
-        observe(in, key, &cluster, classes, &world);
+        struct observation observation;
+        observe(in, key, &cluster, &observation);
+        const struct observed_cluster world = observation.world;
         struct plan plan = { 0 };
         if (plan_init(&plan, object->meta.namespace, object->meta.name, object_uid(&object->meta, uid)) &&
             planner_plan(&world, &plan)) {
@@ -904,12 +899,13 @@ static void inproc_measure(const char *kubeconfig, struct plan_figures *figures)
         figures->plan_iterations = iterations;
         figures->plan_us = elapsed * 1e6 / (double)iterations;
         figures->ran = true;
+        observe_done(&observation);
     } else if (!object) {
         printf("  in-process: %s is not in the cache\n", key);
     }
     free(error);
     tidbcluster_free(&cluster);
-    free(classes);
+    validation_memo_free(in->validation);
     inproc_stop(in);
     free(in);
 }
