@@ -324,7 +324,53 @@ static void pd_and_tidb_body(struct harness *h)
     REQUIRE(scale_to(h, "{\"spec\":{\"tidb\":{\"replicas\":1}}}", &tidb1));
 }
 
+/* A harness_predicate: some store of ours is Offline (a scale-in runs). */
+static bool store_offline(struct harness *h, void *data, char *why, size_t why_size)
+{
+    (void)data;
+    int status = 0;
+    bool offline = false;
+    cJSON *stores = harness_proxy_get(h, PD_URL "/stores", &status);
+    const cJSON *store;
+    cJSON_ArrayForEach(store, e2e_jpath(stores, "stores")) {
+        const char *state = e2e_jpath_str(store, "store.state_name");
+        offline = offline || (state && strcmp(state, "Offline") == 0);
+    }
+    cJSON_Delete(stores);
+    snprintf(why, why_size, "no store is Offline");
+    return offline;
+}
+
+static void killed_body(struct harness *h)
+{
+    REQUIRE(harness_bring_up_basic(h, TIMEOUT_MS));
+    struct scaled four = { PD3 "," TIDB2 ",basic-tikv-0,basic-tikv-1,basic-tikv-2,basic-tikv-3", 3, 4, 0, 0 };
+    REQUIRE(scale_to(h, "{\"spec\":{\"tikv\":{\"replicas\":4}}}", &four));
+    char uid[64] = "";
+    bool deferred = false;
+    REQUIRE(claim(h, "tikv-basic-tikv-3", uid, sizeof uid, &deferred));
+    REQUIRE(e2e_merge_patch(h, TC_PATH, "{\"spec\":{\"tikv\":{\"replicas\":3}}}") == 200);
+    char why[512];
+    REQUIRE(harness_wait(h, store_offline, NULL, TIMEOUT_MS, 50, why, sizeof why));
+    /* kill -9 while PD moves the store's regions, then start it again. */
+    harness_operator_kill(&h->operators[0]);
+    printf("  operator killed while basic-tikv-3's store is Offline\n");
+    char again[64] = "";
+    CHECK(claim(h, "tikv-basic-tikv-3", again, sizeof again, &deferred)); /* nothing deleted early */
+    CHECK(strcmp(uid, again) == 0 && !deferred);
+    REQUIRE(harness_operator_restart(h, &h->operators[0]));
+    struct scaled three = { PD3 "," TIDB2 ",basic-tikv-0,basic-tikv-1,basic-tikv-2", 3, 3, 0, 0 };
+    char out[1024];
+    REQUIRE(harness_wait(h, is_scaled, &three, TIMEOUT_MS, 200, out, sizeof out));
+    /* The claim survived the kill and the scale-in: the same claim, marked. */
+    CHECK(claim(h, "tikv-basic-tikv-3", again, sizeof again, &deferred));
+    CHECK(strcmp(uid, again) == 0);
+    CHECK(deferred);
+    printf("  resumed after the restart: 3 TiKV, claim tikv-basic-tikv-3 kept (same uid) and marked\n");
+}
+
 static void tikv_scales_out_and_in_keeping_data(void) { harness_run(tikv_body, NULL); }
+static void scale_in_survives_kill(void) { harness_run(killed_body, NULL); }
 static void pd_leader_leaves_last_and_tidb_scales(void) { harness_run(pd_and_tidb_body, NULL); }
 
 int main(int argc, char **argv)
@@ -332,6 +378,7 @@ int main(int argc, char **argv)
     static const struct test_case cases[] = {
         TEST_CASE(tikv_scales_out_and_in_keeping_data),
         TEST_CASE(pd_leader_leaves_last_and_tidb_scales),
+        TEST_CASE(scale_in_survives_kill),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
