@@ -299,6 +299,12 @@ static bool build_component(const struct observed_cluster *world, struct member_
     const char *annotation = tidbcluster_annotation(cluster, delete_slots_annotation[component]);
     cJSON *parsed = annotation ? cJSON_Parse(annotation) : NULL;
     const cJSON *slots = cJSON_IsArray(parsed) ? parsed : NULL;
+    const cJSON *item = NULL;
+    cJSON_ArrayForEach(item, slots)
+        if (!cJSON_IsNumber(item) || !(item->valuedouble >= 0 && item->valuedouble <= INT32_MAX) ||
+            item->valuedouble != (double)(int)item->valuedouble)
+            slots = NULL;
+    table->delete_slots_invalid[component] = annotation && !slots;
     bool ok = true;
     for (size_t i = 0; ok && i < set.count; i++) {
         if (i > 0 && set.items[i] == set.items[i - 1])

@@ -93,6 +93,9 @@ struct member_table {
     size_t rows_of[TC_COMPONENT_COUNT]; /* rows of the component */
     int missing_beyond[TC_COMPONENT_COUNT];
     int existing[TC_COMPONENT_COUNT];   /* rows with existing set */
+    /* The component's delete-slots annotation is set but not a JSON array
+     * of non-negative integers (it is then ignored as a whole). */
+    bool delete_slots_invalid[TC_COMPONENT_COUNT];
 };
 
 /* False only on out of memory. */

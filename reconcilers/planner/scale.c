@@ -413,12 +413,29 @@ static bool scale_in(struct planning *p, enum tc_component component)
     return scale_in_tikv(p, victim);
 }
 
+/* A delete-slots annotation that is not a JSON int array is ignored (no
+ * member goes because of it) and said. */
+static bool check_delete_slots(struct planning *p, enum tc_component component)
+{
+    if (!p->members.delete_slots_invalid[component])
+        return true;
+    char text[PLANNER_MESSAGE_MAX];
+    planner_format(text, sizeof text,
+                   "annotation %s.tidb.pingcap.com/delete-slots is not a JSON array of ordinals (e.g. [1, 3]): ignored",
+                   component_name(component));
+    struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_NOTE, DISRUPTION_NONE, component, -1,
+                                       "InvalidDeleteSlots");
+    return tell(p, into, true, "InvalidDeleteSlots", "%s", text);
+}
+
 bool scale_propose(struct planning *p)
 {
     for (int c = 0; c < TC_COMPONENT_COUNT; c++) {
         enum tc_component component = (enum tc_component)c;
         if (!p->component[component].present)
             continue;
+        if (!check_delete_slots(p, component))
+            return false;
         if (!scale_out(p, component) || !scale_in(p, component))
             return false;
     }

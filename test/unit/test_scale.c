@@ -313,6 +313,30 @@ static void tikv_tombstones_forgotten_once_the_member_is_gone(void)
     planner_world_done(&W);
 }
 
+static void bad_delete_slots_are_ignored_and_said(void)
+{
+    static const char *const bad[] = { "\"tikv.tidb.pingcap.com/delete-slots\":\"[1, \\\"x\\\"]\"",
+                                       "\"tikv.tidb.pingcap.com/delete-slots\":\"1\"",
+                                       "\"tikv.tidb.pingcap.com/delete-slots\":\"[-1]\"",
+                                       "\"tikv.tidb.pingcap.com/delete-slots\":\"[1.5]\"",
+                                       "\"tikv.tidb.pingcap.com/delete-slots\":\"[1e20]\"",
+                                       "\"tikv.tidb.pingcap.com/delete-slots\":\"{\"" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        REQUIRE(running_with(spec_json(3, 3, 2, bad[i], NULL)));
+        REQUIRE(planner_world_run(&W));
+        CHECK(plan_count(&W.plan, ACTION_DELETE) == 0 && plan_count(&W.plan, ACTION_PD_DELETE_STORE) == 0);
+        CHECK_STR(event("InvalidDeleteSlots"), "annotation tikv.tidb.pingcap.com/delete-slots is not a JSON array of "
+                                               "ordinals (e.g. [1, 3]): ignored");
+        planner_world_done(&W);
+    }
+    /* Naming an ordinal that does not exist is harmless: nothing goes. */
+    REQUIRE(running_with(spec_json(3, 3, 2, "\"tikv.tidb.pingcap.com/delete-slots\":\"[7]\"", NULL)));
+    REQUIRE(planner_world_run(&W));
+    CHECK(event("InvalidDeleteSlots") == NULL);
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 0);
+    planner_world_done(&W);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
@@ -329,6 +353,7 @@ int main(int argc, char **argv)
         TEST_CASE(tikv_scale_in_cancelled_when_wanted_again),
         TEST_CASE(tikv_scale_out_never_reuses_a_deferred_claim),
         TEST_CASE(tikv_tombstones_forgotten_once_the_member_is_gone),
+        TEST_CASE(bad_delete_slots_are_ignored_and_said),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
