@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reactor/list.h"
 #include "reactor/log.h"
 
 /* --- metrics ---------------------------------------------------------------- */
@@ -117,7 +118,7 @@ union pd_callback {
 
 struct pd_call {
     struct pd_client *client;
-    struct pd_call *prev, *next;
+    struct list_node link;               /* in the client's calls */
     struct http_client_request *request; /* the stage in flight, NULL between */
     enum op op;                          /* the stage in flight */
     enum op first_op;                    /* what the caller asked for */
@@ -136,7 +137,7 @@ struct pd_client {
     size_t max_body_bytes;
     struct pd_metrics *metrics;
     const struct clock *clock;
-    struct pd_call *calls; /* in flight */
+    struct list_node calls; /* in flight */
     size_t in_flight;
     bool closing;
 };
@@ -156,6 +157,7 @@ struct pd_client *pd_client_create(struct http_client *http, const struct pd_cli
     struct pd_client *client = calloc(1, sizeof *client);
     if (client == NULL)
         return NULL;
+    list_init(&client->calls);
     client->base_url = strdup(options->base_url);
     if (client->base_url == NULL) {
         free(client);
@@ -188,12 +190,13 @@ void pd_client_close(struct pd_client *client)
     if (client == NULL || client->closing)
         return;
     client->closing = true;
-    if (client->calls == NULL) {
+    if (list_empty(&client->calls)) {
         client_free(client);
         return;
     }
     /* Each cancelled request completes later; the last one frees the client. */
-    for (struct pd_call *call = client->calls; call != NULL; call = call->next)
+    struct pd_call *call;
+    list_for_each_entry(call, &client->calls, link)
         if (call->request != NULL)
             http_client_request_cancel(call->request);
 }
@@ -216,14 +219,8 @@ void pd_call_cancel(struct pd_call *call)
 
 static void call_unlink(struct pd_call *call)
 {
-    struct pd_client *client = call->client;
-    if (call->prev != NULL)
-        call->prev->next = call->next;
-    else
-        client->calls = call->next;
-    if (call->next != NULL)
-        call->next->prev = call->prev;
-    client->in_flight--;
+    list_remove(&call->link);
+    call->client->in_flight--;
 }
 
 /* Unlinks and frees the call; frees the client too when it is closing and
@@ -234,7 +231,7 @@ static void call_finish(struct pd_call *call)
     call_unlink(call);
     pd_schedulers_free(&call->schedulers);
     free(call);
-    if (client->closing && client->calls == NULL)
+    if (client->closing && list_empty(&client->calls))
         client_free(client);
 }
 
@@ -309,10 +306,7 @@ static struct pd_call *call_start(struct pd_client *client, enum op op, union pd
     call->first_op = op;
     call->done = done;
     call->user_data = user_data;
-    call->next = client->calls;
-    if (client->calls != NULL)
-        client->calls->prev = call;
-    client->calls = call;
+    list_insert_head(&client->calls, &call->link);
     client->in_flight++;
     bool started = stage_start(call, op, url, body);
     free(url);
