@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reactor/list.h"
 #include "reactor/log.h"
 
 /* --- metrics ---------------------------------------------------------------- */
@@ -59,6 +60,7 @@ void pd_metrics_observe(struct pd_metrics *metrics, const char *method, const ch
 
 /* --- the client ------------------------------------------------------------- */
 
+/* Every PD operation; op_specs below says what each one is. */
 enum op {
     OP_MEMBERS,
     OP_LEADER,
@@ -80,33 +82,6 @@ enum op {
     OP_REMOVE_TOMBSTONES,
 };
 
-struct op_spec {
-    enum http_client_method method;
-    const char *path_template; /* metrics label and messages */
-    long absent_status[2];     /* statuses that mean "already gone" for actions */
-};
-
-static const struct op_spec op_specs[] = {
-    [OP_MEMBERS] = {HTTP_CLIENT_GET, "/pd/api/v1/members", {0, 0}},
-    [OP_LEADER] = {HTTP_CLIENT_GET, "/pd/api/v1/leader", {0, 0}},
-    [OP_HEALTH] = {HTTP_CLIENT_GET, "/pd/api/v1/health", {0, 0}},
-    [OP_STORES] = {HTTP_CLIENT_GET, "/pd/api/v1/stores", {0, 0}},
-    [OP_STORE] = {HTTP_CLIENT_GET, "/pd/api/v1/store/{id}", {0, 0}},
-    [OP_SCHEDULERS] = {HTTP_CLIENT_GET, "/pd/api/v1/schedulers", {0, 0}},
-    [OP_EVICT_LIST] = {HTTP_CLIENT_GET, "/pd/api/v1/scheduler-config/evict-leader-scheduler/list", {0, 0}},
-    [OP_CONFIG] = {HTTP_CLIENT_GET, "/pd/api/v1/config", {0, 0}},
-    [OP_CLUSTER] = {HTTP_CLIENT_GET, "/pd/api/v1/cluster", {0, 0}},
-    [OP_DELETE_MEMBER] = {HTTP_CLIENT_DELETE, "/pd/api/v1/members/name/{name}", {404, 0}},
-    [OP_DELETE_MEMBER_ID] = {HTTP_CLIENT_DELETE, "/pd/api/v1/members/id/{id}", {404, 0}},
-    [OP_DELETE_STORE] = {HTTP_CLIENT_DELETE, "/pd/api/v1/store/{id}", {404, 410}},
-    [OP_TRANSFER_LEADER] = {HTTP_CLIENT_POST, "/pd/api/v1/leader/transfer/{name}", {404, 0}},
-    [OP_RESIGN_LEADER] = {HTTP_CLIENT_POST, "/pd/api/v1/leader/resign", {0, 0}},
-    [OP_ADD_EVICT] = {HTTP_CLIENT_POST, "/pd/api/v1/schedulers", {0, 0}},
-    [OP_REMOVE_EVICT] = {HTTP_CLIENT_DELETE, "/pd/api/v1/schedulers/evict-leader-scheduler-{id}", {404, 0}},
-    [OP_SET_STORE_UP] = {HTTP_CLIENT_POST, "/pd/api/v1/store/{id}/state", {404, 0}},
-    [OP_REMOVE_TOMBSTONES] = {HTTP_CLIENT_DELETE, "/pd/api/v1/stores/remove-tombstone", {0, 0}},
-};
-
 union pd_callback {
     pd_members_cb members;
     pd_member_cb member;
@@ -121,7 +96,7 @@ union pd_callback {
 
 struct pd_call {
     struct pd_client *client;
-    struct pd_call *prev, *next;
+    struct list_node link;               /* in the client's calls */
     struct http_client_request *request; /* the stage in flight, NULL between */
     enum op op;                          /* the stage in flight */
     enum op first_op;                    /* what the caller asked for */
@@ -140,7 +115,7 @@ struct pd_client {
     size_t max_body_bytes;
     struct pd_metrics *metrics;
     const struct clock *clock;
-    struct pd_call *calls; /* in flight */
+    struct list_node calls; /* in flight */
     size_t in_flight;
     bool closing;
 };
@@ -160,6 +135,7 @@ struct pd_client *pd_client_create(struct http_client *http, const struct pd_cli
     struct pd_client *client = calloc(1, sizeof *client);
     if (client == NULL)
         return NULL;
+    list_init(&client->calls);
     client->base_url = strdup(options->base_url);
     if (client->base_url == NULL) {
         free(client);
@@ -192,12 +168,13 @@ void pd_client_close(struct pd_client *client)
     if (client == NULL || client->closing)
         return;
     client->closing = true;
-    if (client->calls == NULL) {
+    if (list_empty(&client->calls)) {
         client_free(client);
         return;
     }
     /* Each cancelled request completes later; the last one frees the client. */
-    for (struct pd_call *call = client->calls; call != NULL; call = call->next)
+    struct pd_call *call;
+    list_for_each_entry(call, &client->calls, link)
         if (call->request != NULL)
             http_client_request_cancel(call->request);
 }
@@ -220,14 +197,8 @@ void pd_call_cancel(struct pd_call *call)
 
 static void call_unlink(struct pd_call *call)
 {
-    struct pd_client *client = call->client;
-    if (call->prev != NULL)
-        call->prev->next = call->next;
-    else
-        client->calls = call->next;
-    if (call->next != NULL)
-        call->next->prev = call->prev;
-    client->in_flight--;
+    list_remove(&call->link);
+    call->client->in_flight--;
 }
 
 /* Unlinks and frees the call; frees the client too when it is closing and
@@ -238,37 +209,194 @@ static void call_finish(struct pd_call *call)
     call_unlink(call);
     pd_schedulers_free(&call->schedulers);
     free(call);
-    if (client->closing && client->calls == NULL)
+    if (client->closing && list_empty(&client->calls))
         client_free(client);
+}
+
+/* --- the operation table ----------------------------------------------------- */
+
+/* What a response means once the call's last stage answered. */
+struct answer {
+    const char *body; /* "" when none */
+    size_t length;
+    long status;      /* 0 on transport errors */
+    bool absent;      /* an action's "already gone" status (error kind is then NONE) */
+    bool transport_ok;
+};
+
+/* Decodes the answer (unless `error` is set already), calls the caller's
+ * callback with the typed result and releases it. */
+typedef void call_finisher(struct pd_call *call, const struct pd_error *error,
+                           const struct answer *answer);
+
+/* One finisher per read: `type` decoded by `decode`, handed to the callback
+ * `member` of union pd_callback, released by `release`. A failed decode
+ * becomes the error; the callback always gets a result (zeroed then). */
+#define READ_FINISHER(name, type, decode, release, member)                                         \
+    static void name(struct pd_call *call, const struct pd_error *error, const struct answer *answer) \
+    {                                                                                              \
+        type result = {0};                                                                         \
+        struct pd_error decode_error;                                                              \
+        if (error->kind == PD_ERROR_NONE &&                                                        \
+            !decode(answer->body, answer->length, &result, &decode_error))                         \
+            error = &decode_error;                                                                 \
+        call->done.member(call, error, &result, call->user_data);                                  \
+        release(&result);                                                                          \
+    }
+
+static void cluster_release(struct pd_cluster *cluster) { (void)cluster; /* owns nothing */ }
+
+READ_FINISHER(finish_members, struct pd_members, pd_decode_members, pd_members_free, members)
+READ_FINISHER(finish_leader, struct pd_member, pd_decode_member, pd_member_free, member)
+READ_FINISHER(finish_health, struct pd_health, pd_decode_health, pd_health_free, health)
+READ_FINISHER(finish_stores, struct pd_stores, pd_decode_stores, pd_stores_free, stores)
+READ_FINISHER(finish_store, struct pd_store, pd_decode_store, pd_store_free, store)
+READ_FINISHER(finish_config, struct pd_config, pd_decode_config, pd_config_free, config)
+READ_FINISHER(finish_cluster, struct pd_cluster, pd_decode_cluster, cluster_release, cluster)
+
+/* call->schedulers was filled by the two stages. */
+static void finish_schedulers(struct pd_call *call, const struct pd_error *error,
+                              const struct answer *answer)
+{
+    (void)answer;
+    if (error->kind != PD_ERROR_NONE)
+        pd_schedulers_free(&call->schedulers);
+    call->done.schedulers(call, error, &call->schedulers, call->user_data);
+    pd_schedulers_free(&call->schedulers);
+}
+
+/* Actions: the status and PD's message matter even for accepted ones. */
+static void finish_action(struct pd_call *call, const struct pd_error *error,
+                          const struct answer *answer)
+{
+    struct pd_error reported = *error;
+    if (error->kind == PD_ERROR_NONE) {
+        reported.status = answer->status;
+        reported.reason = PD_REASON_NONE;
+        reported.message[0] = '\0';
+    }
+    char *text = answer->transport_ok ? pd_decode_message(answer->body, answer->length) : NULL;
+    struct pd_action_result result = {
+        .status = answer->status,
+        .absent = answer->absent && error->kind == PD_ERROR_NONE,
+        .message = text != NULL ? text : "",
+    };
+    call->done.action(call, &reported, &result, call->user_data);
+    free(text);
+}
+
+struct op_spec {
+    enum http_client_method method;
+    /* The path; also the metrics label and the messages' name. At most one
+     * placeholder: "{id}" (a number) or "{name}" (one escaped segment). */
+    const char *path_template;
+    long absent_status[2]; /* statuses that mean "already gone" (actions) */
+    call_finisher *finish; /* NULL: an intermediate stage */
+};
+
+static const struct op_spec op_specs[] = {
+    [OP_MEMBERS] = {HTTP_CLIENT_GET, "/pd/api/v1/members", {0, 0}, finish_members},
+    [OP_LEADER] = {HTTP_CLIENT_GET, "/pd/api/v1/leader", {0, 0}, finish_leader},
+    [OP_HEALTH] = {HTTP_CLIENT_GET, "/pd/api/v1/health", {0, 0}, finish_health},
+    [OP_STORES] = {HTTP_CLIENT_GET, "/pd/api/v1/stores", {0, 0}, finish_stores},
+    [OP_STORE] = {HTTP_CLIENT_GET, "/pd/api/v1/store/{id}", {0, 0}, finish_store},
+    [OP_SCHEDULERS] = {HTTP_CLIENT_GET, "/pd/api/v1/schedulers", {0, 0}, finish_schedulers},
+    [OP_EVICT_LIST] = {HTTP_CLIENT_GET, "/pd/api/v1/scheduler-config/evict-leader-scheduler/list", {0, 0}, NULL},
+    [OP_CONFIG] = {HTTP_CLIENT_GET, "/pd/api/v1/config", {0, 0}, finish_config},
+    [OP_CLUSTER] = {HTTP_CLIENT_GET, "/pd/api/v1/cluster", {0, 0}, finish_cluster},
+    [OP_DELETE_MEMBER] = {HTTP_CLIENT_DELETE, "/pd/api/v1/members/name/{name}", {404, 0}, finish_action},
+    [OP_DELETE_MEMBER_ID] = {HTTP_CLIENT_DELETE, "/pd/api/v1/members/id/{id}", {404, 0}, finish_action},
+    [OP_DELETE_STORE] = {HTTP_CLIENT_DELETE, "/pd/api/v1/store/{id}", {404, 410}, finish_action},
+    [OP_TRANSFER_LEADER] = {HTTP_CLIENT_POST, "/pd/api/v1/leader/transfer/{name}", {404, 0}, finish_action},
+    [OP_RESIGN_LEADER] = {HTTP_CLIENT_POST, "/pd/api/v1/leader/resign", {0, 0}, finish_action},
+    [OP_ADD_EVICT] = {HTTP_CLIENT_POST, "/pd/api/v1/schedulers", {0, 0}, finish_action},
+    [OP_REMOVE_EVICT] = {HTTP_CLIENT_DELETE, "/pd/api/v1/schedulers/evict-leader-scheduler-{id}", {404, 0}, finish_action},
+    [OP_SET_STORE_UP] = {HTTP_CLIENT_POST, "/pd/api/v1/store/{id}/state", {404, 0}, finish_action},
+    [OP_REMOVE_TOMBSTONES] = {HTTP_CLIENT_DELETE, "/pd/api/v1/stores/remove-tombstone", {0, 0}, finish_action},
+};
+
+static bool is_absent_status(enum op op, long status)
+{
+    return status != 0 && (op_specs[op].absent_status[0] == status || op_specs[op].absent_status[1] == status);
+}
+
+/* --- requests ------------------------------------------------------------------- */
+
+/* What fills an operation's path and body. */
+struct call_args {
+    uint64_t id;       /* for "{id}" */
+    const char *name;  /* for "{name}"; NULL or "" refuses the call */
+    const char *query; /* appended after '?' unless NULL or "" */
+    char *body;        /* malloc'd JSON or NULL; always consumed */
+};
+
+/* Appends `text` to the string in `out`; false when it does not fit. */
+static bool append_text(char *out, size_t size, const char *text)
+{
+    size_t used = strlen(out);
+    int n = snprintf(out + used, size - used, "%s", text);
+    return n >= 0 && (size_t)n < size - used;
 }
 
 /* Percent-encodes a path segment (member names are DNS labels, but a name
  * must never be able to change the path). */
 static bool append_segment(char *out, size_t size, const char *segment)
 {
-    size_t used = strlen(out);
     for (const unsigned char *p = (const unsigned char *)segment; *p != '\0'; p++) {
         bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                      *p == '-' || *p == '.' || *p == '_' || *p == '~';
-        int n = plain ? snprintf(out + used, size - used, "%c", *p)
-                      : snprintf(out + used, size - used, "%%%02X", *p);
-        if (n < 0 || (size_t)n >= size - used)
+        char piece[4];
+        snprintf(piece, sizeof piece, plain ? "%c" : "%%%02X", *p);
+        if (!append_text(out, size, piece))
             return false;
-        used += (size_t)n;
     }
     return true;
+}
+
+/* The URL of `op` on `client`: the base URL, the path template with its
+ * placeholder filled from `args`, then the query. malloc'd; NULL when a
+ * name is missing, the path does not fit, or memory runs out. */
+static char *op_url(const struct pd_client *client, enum op op, const struct call_args *args)
+{
+    const char *template = op_specs[op].path_template;
+    const char *open = strchr(template, '{');
+    char path[512];
+    snprintf(path, sizeof path, "%.*s", open != NULL ? (int)(open - template) : (int)strlen(template),
+             template);
+    bool ok = true;
+    if (open != NULL) {
+        char id[24];
+        snprintf(id, sizeof id, "%" PRIu64, args->id);
+        const char *close = strchr(open, '}');
+        ok = (strncmp(open, "{id}", 4) == 0
+                  ? append_text(path, sizeof path, id)
+                  : args->name != NULL && args->name[0] != '\0' && append_segment(path, sizeof path, args->name)) &&
+             close != NULL && append_text(path, sizeof path, close + 1);
+    }
+    if (args->query != NULL && args->query[0] != '\0')
+        ok = ok && append_text(path, sizeof path, "?") && append_text(path, sizeof path, args->query);
+    char *url = NULL;
+    if (!ok || asprintf(&url, "%s%s", client->base_url, path) < 0)
+        return NULL;
+    return url;
 }
 
 static void on_http_complete(struct http_client_request *request, struct http_client_response *response,
                              void *user_data);
 
-/* Starts one HTTP request for `call` at stage `op`. */
-static bool stage_start(struct pd_call *call, enum op op, const char *url, char *body)
+/* Starts one HTTP request for `call` at stage `op` (args->body consumed). */
+static bool stage_start(struct pd_call *call, enum op op, const struct call_args *args)
 {
     struct pd_client *client = call->client;
+    char *url = op_url(client, op, args);
+    if (url == NULL) {
+        free(args->body);
+        return false;
+    }
     static const char *const json_headers[] = {"Content-Type: application/json",
                                                "Accept: application/json", NULL};
     static const char *const accept_headers[] = {"Accept: application/json", NULL};
+    char *body = args->body;
     call->op = op;
     call->stage_started_ms = clock_now_ms(client->clock);
     struct http_client_request_options options = {
@@ -286,126 +414,38 @@ static bool stage_start(struct pd_call *call, enum op op, const char *url, char 
         .user_data = call,
     };
     call->request = http_client_request_start(client->http, &options);
+    free(url);
     return call->request != NULL;
 }
 
-/* A new call for `op`; the request is started with the path (relative to the
- * base URL) and optional malloc'd body (always consumed). */
+/* A new call for `op` (args NULL: none needed); NULL when it could not start. */
 static struct pd_call *call_start(struct pd_client *client, enum op op, union pd_callback done,
-                                  void *user_data, const char *path, char *body)
+                                  void *user_data, const struct call_args *args)
 {
+    static const struct call_args none = {0};
+    if (args == NULL)
+        args = &none;
     if (client == NULL || client->closing) {
-        free(body);
-        return NULL;
-    }
-    char *url = NULL;
-    if (asprintf(&url, "%s%s", client->base_url, path) < 0) {
-        free(body);
+        free(args->body);
         return NULL;
     }
     struct pd_call *call = calloc(1, sizeof *call);
     if (call == NULL) {
-        free(url);
-        free(body);
+        free(args->body);
         return NULL;
     }
     call->client = client;
     call->first_op = op;
     call->done = done;
     call->user_data = user_data;
-    call->next = client->calls;
-    if (client->calls != NULL)
-        client->calls->prev = call;
-    client->calls = call;
+    list_insert_head(&client->calls, &call->link);
     client->in_flight++;
-    bool started = stage_start(call, op, url, body);
-    free(url);
-    if (!started) {
+    if (!stage_start(call, op, args)) {
         call_unlink(call);
         free(call);
         return NULL;
     }
     return call;
-}
-
-static bool is_absent_status(enum op op, long status)
-{
-    return status != 0 && (op_specs[op].absent_status[0] == status || op_specs[op].absent_status[1] == status);
-}
-
-static void deliver_read(struct pd_call *call, const struct pd_error *error, const char *body, size_t length)
-{
-    /* Decode only when there is no error so far; a failed decode becomes the error. */
-    struct pd_error decode_error;
-    const struct pd_error *reported = error;
-    bool ok = error->kind == PD_ERROR_NONE;
-    switch (call->first_op) {
-    case OP_MEMBERS: {
-        struct pd_members members = {0};
-        if (ok && !pd_decode_members(body, length, &members, &decode_error))
-            reported = &decode_error;
-        call->done.members(call, reported, &members, call->user_data);
-        pd_members_free(&members);
-        break;
-    }
-    case OP_LEADER: {
-        struct pd_member member = {0};
-        if (ok && !pd_decode_member(body, length, &member, &decode_error))
-            reported = &decode_error;
-        call->done.member(call, reported, &member, call->user_data);
-        pd_member_free(&member);
-        break;
-    }
-    case OP_HEALTH: {
-        struct pd_health health = {0};
-        if (ok && !pd_decode_health(body, length, &health, &decode_error))
-            reported = &decode_error;
-        call->done.health(call, reported, &health, call->user_data);
-        pd_health_free(&health);
-        break;
-    }
-    case OP_STORES: {
-        struct pd_stores stores = {0};
-        if (ok && !pd_decode_stores(body, length, &stores, &decode_error))
-            reported = &decode_error;
-        call->done.stores(call, reported, &stores, call->user_data);
-        pd_stores_free(&stores);
-        break;
-    }
-    case OP_STORE: {
-        struct pd_store store = {0};
-        if (ok && !pd_decode_store(body, length, &store, &decode_error))
-            reported = &decode_error;
-        call->done.store(call, reported, &store, call->user_data);
-        pd_store_free(&store);
-        break;
-    }
-    case OP_CONFIG: {
-        struct pd_config config = {0};
-        if (ok && !pd_decode_config(body, length, &config, &decode_error))
-            reported = &decode_error;
-        call->done.config(call, reported, &config, call->user_data);
-        pd_config_free(&config);
-        break;
-    }
-    case OP_CLUSTER: {
-        struct pd_cluster cluster = {0};
-        if (ok && !pd_decode_cluster(body, length, &cluster, &decode_error))
-            reported = &decode_error;
-        call->done.cluster(call, reported, &cluster, call->user_data);
-        break;
-    }
-    case OP_SCHEDULERS: {
-        /* call->schedulers was filled by the stages. */
-        if (!ok)
-            pd_schedulers_free(&call->schedulers);
-        call->done.schedulers(call, reported, &call->schedulers, call->user_data);
-        pd_schedulers_free(&call->schedulers);
-        break;
-    }
-    default:
-        break;
-    }
 }
 
 /* Stage 2 of get_schedulers: merge the evict-leader list's ids. False when
@@ -462,9 +502,12 @@ static void on_http_complete(struct http_client_request *request, struct http_cl
 
     struct pd_error error;
     pd_error_clear(&error);
-    const char *body = response->body != NULL ? response->body : "";
-    size_t length = response->body != NULL ? response->body_length : 0;
-    bool absent = false;
+    struct answer answer = {
+        .body = response->body != NULL ? response->body : "",
+        .length = response->body != NULL ? response->body_length : 0,
+        .status = response->status,
+        .transport_ok = response->error == HTTP_ERROR_NONE,
+    };
     if (response->error != HTTP_ERROR_NONE) {
         error.kind = PD_ERROR_TRANSPORT;
         error.transport = response->error;
@@ -473,24 +516,19 @@ static void on_http_complete(struct http_client_request *request, struct http_cl
                  http_client_method_name(spec->method), spec->path_template,
                  http_client_error_name(response->error), response->error_message);
     } else if (response->status < 200 || response->status > 299) {
-        pd_error_from_http(&error, response->status, body, length);
+        pd_error_from_http(&error, response->status, answer.body, answer.length);
         if (is_absent_status(call->op, response->status)) {
-            absent = true;
+            answer.absent = true;
             error.kind = PD_ERROR_NONE; /* keep status and reason for the caller */
         }
     }
 
     if (call->op == OP_SCHEDULERS && error.kind == PD_ERROR_NONE) {
-        if (!pd_decode_schedulers(body, length, &call->schedulers, &error)) {
+        if (!pd_decode_schedulers(answer.body, answer.length, &call->schedulers, &error)) {
             /* error set by the decoder */
         } else if (call->schedulers.evict_leader_bare) {
-            char *url = NULL;
-            if (asprintf(&url, "%s%s", client->base_url, op_specs[OP_EVICT_LIST].path_template) >= 0) {
-                bool started = stage_start(call, OP_EVICT_LIST, url, NULL);
-                free(url);
-                if (started)
-                    return;
-            }
+            if (stage_start(call, OP_EVICT_LIST, &(struct call_args){0}))
+                return;
             pd_error_set(&error, PD_ERROR_TRANSPORT, "GET %s: could not start the request",
                          op_specs[OP_EVICT_LIST].path_template);
             error.transport = HTTP_ERROR_INTERNAL;
@@ -499,30 +537,10 @@ static void on_http_complete(struct http_client_request *request, struct http_cl
         if (error.kind == PD_ERROR_HTTP && error.status == 404) {
             pd_error_clear(&error); /* the scheduler went away between the two reads */
         } else if (error.kind == PD_ERROR_NONE) {
-            merge_evict_list(call, body, length, &error);
+            merge_evict_list(call, answer.body, answer.length, &error);
         }
     }
-
-    if (call->first_op >= OP_DELETE_MEMBER) {
-        /* Actions: the status and message matter even for accepted ones. */
-        struct pd_error reported = error;
-        if (error.kind == PD_ERROR_NONE) {
-            reported.status = response->status;
-            reported.reason = PD_REASON_NONE;
-            reported.message[0] = '\0';
-        }
-        char *text = response->error == HTTP_ERROR_NONE ? pd_decode_message(body, length) : NULL;
-        struct pd_action_result result = {
-            .status = response->status,
-            .absent = absent && error.kind == PD_ERROR_NONE,
-            .message = text != NULL ? text : "",
-        };
-        call->done.action(call, &reported, &result, call->user_data);
-        free(text);
-        call_finish(call);
-        return;
-    }
-    deliver_read(call, &error, body, length);
+    op_specs[call->first_op].finish(call, &error, &answer);
     call_finish(call);
 }
 
@@ -530,112 +548,91 @@ static void on_http_complete(struct http_client_request *request, struct http_cl
 
 struct pd_call *pd_client_get_members(struct pd_client *client, pd_members_cb done, void *user_data)
 {
-    return call_start(client, OP_MEMBERS, (union pd_callback){.members = done}, user_data,
-                      op_specs[OP_MEMBERS].path_template, NULL);
+    return call_start(client, OP_MEMBERS, (union pd_callback){.members = done}, user_data, NULL);
 }
 
 struct pd_call *pd_client_get_leader(struct pd_client *client, pd_member_cb done, void *user_data)
 {
-    return call_start(client, OP_LEADER, (union pd_callback){.member = done}, user_data,
-                      op_specs[OP_LEADER].path_template, NULL);
+    return call_start(client, OP_LEADER, (union pd_callback){.member = done}, user_data, NULL);
 }
 
 struct pd_call *pd_client_get_health(struct pd_client *client, pd_health_cb done, void *user_data)
 {
-    return call_start(client, OP_HEALTH, (union pd_callback){.health = done}, user_data,
-                      op_specs[OP_HEALTH].path_template, NULL);
+    return call_start(client, OP_HEALTH, (union pd_callback){.health = done}, user_data, NULL);
 }
 
 struct pd_call *pd_client_get_stores(struct pd_client *client, unsigned states, pd_stores_cb done,
                                      void *user_data)
 {
-    char path[96];
-    snprintf(path, sizeof path, "%s", op_specs[OP_STORES].path_template);
-    char separator = '?';
+    char query[48] = "";
     for (unsigned state = 0; state < 3; state++) {
         if (states & (1u << state)) {
-            size_t used = strlen(path);
-            snprintf(path + used, sizeof path - used, "%cstate=%u", separator, state);
-            separator = '&';
+            size_t used = strlen(query);
+            snprintf(query + used, sizeof query - used, "%sstate=%u", used ? "&" : "", state);
         }
     }
-    return call_start(client, OP_STORES, (union pd_callback){.stores = done}, user_data, path, NULL);
+    return call_start(client, OP_STORES, (union pd_callback){.stores = done}, user_data,
+                      &(struct call_args){.query = query});
 }
 
 struct pd_call *pd_client_get_store(struct pd_client *client, uint64_t id, pd_store_cb done,
                                     void *user_data)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/pd/api/v1/store/%" PRIu64, id);
-    return call_start(client, OP_STORE, (union pd_callback){.store = done}, user_data, path, NULL);
+    return call_start(client, OP_STORE, (union pd_callback){.store = done}, user_data,
+                      &(struct call_args){.id = id});
 }
 
 struct pd_call *pd_client_get_schedulers(struct pd_client *client, pd_schedulers_cb done,
                                          void *user_data)
 {
-    return call_start(client, OP_SCHEDULERS, (union pd_callback){.schedulers = done}, user_data,
-                      op_specs[OP_SCHEDULERS].path_template, NULL);
+    return call_start(client, OP_SCHEDULERS, (union pd_callback){.schedulers = done}, user_data, NULL);
 }
 
 struct pd_call *pd_client_get_config(struct pd_client *client, pd_config_cb done, void *user_data)
 {
-    return call_start(client, OP_CONFIG, (union pd_callback){.config = done}, user_data,
-                      op_specs[OP_CONFIG].path_template, NULL);
+    return call_start(client, OP_CONFIG, (union pd_callback){.config = done}, user_data, NULL);
 }
 
 struct pd_call *pd_client_get_cluster(struct pd_client *client, pd_cluster_cb done, void *user_data)
 {
-    return call_start(client, OP_CLUSTER, (union pd_callback){.cluster = done}, user_data,
-                      op_specs[OP_CLUSTER].path_template, NULL);
+    return call_start(client, OP_CLUSTER, (union pd_callback){.cluster = done}, user_data, NULL);
 }
 
 /* --- actions ---------------------------------------------------------------- */
 
-static struct pd_call *named_action(struct pd_client *client, enum op op, const char *prefix,
-                                    const char *name, pd_action_cb done, void *user_data)
+static struct pd_call *action(struct pd_client *client, enum op op, const struct call_args *args,
+                              pd_action_cb done, void *user_data)
 {
-    if (name == NULL || name[0] == '\0')
-        return NULL;
-    char path[512];
-    snprintf(path, sizeof path, "%s", prefix);
-    if (!append_segment(path, sizeof path, name))
-        return NULL;
-    return call_start(client, op, (union pd_callback){.action = done}, user_data, path, NULL);
+    return call_start(client, op, (union pd_callback){.action = done}, user_data, args);
 }
 
 struct pd_call *pd_client_delete_member(struct pd_client *client, const char *name,
                                         pd_action_cb done, void *user_data)
 {
-    return named_action(client, OP_DELETE_MEMBER, "/pd/api/v1/members/name/", name, done, user_data);
+    return action(client, OP_DELETE_MEMBER, &(struct call_args){.name = name}, done, user_data);
 }
 
 struct pd_call *pd_client_delete_member_by_id(struct pd_client *client, uint64_t id,
                                               pd_action_cb done, void *user_data)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/pd/api/v1/members/id/%" PRIu64, id);
-    return call_start(client, OP_DELETE_MEMBER_ID, (union pd_callback){.action = done}, user_data, path,
-                      NULL);
+    return action(client, OP_DELETE_MEMBER_ID, &(struct call_args){.id = id}, done, user_data);
 }
 
 struct pd_call *pd_client_delete_store(struct pd_client *client, uint64_t id, pd_action_cb done,
                                        void *user_data)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/pd/api/v1/store/%" PRIu64, id);
-    return call_start(client, OP_DELETE_STORE, (union pd_callback){.action = done}, user_data, path, NULL);
+    return action(client, OP_DELETE_STORE, &(struct call_args){.id = id}, done, user_data);
 }
 
 struct pd_call *pd_client_transfer_leader(struct pd_client *client, const char *name,
                                           pd_action_cb done, void *user_data)
 {
-    return named_action(client, OP_TRANSFER_LEADER, "/pd/api/v1/leader/transfer/", name, done, user_data);
+    return action(client, OP_TRANSFER_LEADER, &(struct call_args){.name = name}, done, user_data);
 }
 
 struct pd_call *pd_client_resign_leader(struct pd_client *client, pd_action_cb done, void *user_data)
 {
-    return call_start(client, OP_RESIGN_LEADER, (union pd_callback){.action = done}, user_data,
-                      op_specs[OP_RESIGN_LEADER].path_template, NULL);
+    return action(client, OP_RESIGN_LEADER, NULL, done, user_data);
 }
 
 struct pd_call *pd_client_add_evict_leader(struct pd_client *client, uint64_t store_id,
@@ -645,27 +642,21 @@ struct pd_call *pd_client_add_evict_leader(struct pd_client *client, uint64_t st
     /* store_id must be a JSON number (PD rejects a string); printed exactly. */
     if (asprintf(&body, "{\"name\":\"evict-leader-scheduler\",\"store_id\":%" PRIu64 "}", store_id) < 0)
         return NULL;
-    return call_start(client, OP_ADD_EVICT, (union pd_callback){.action = done}, user_data,
-                      op_specs[OP_ADD_EVICT].path_template, body);
+    return action(client, OP_ADD_EVICT, &(struct call_args){.body = body}, done, user_data);
 }
 
 struct pd_call *pd_client_remove_evict_leader(struct pd_client *client, uint64_t store_id,
                                               pd_action_cb done, void *user_data)
 {
-    char path[96];
-    snprintf(path, sizeof path, "/pd/api/v1/schedulers/evict-leader-scheduler-%" PRIu64, store_id);
-    return call_start(client, OP_REMOVE_EVICT, (union pd_callback){.action = done}, user_data, path, NULL);
+    return action(client, OP_REMOVE_EVICT, &(struct call_args){.id = store_id}, done, user_data);
 }
 
 struct pd_call *pd_client_set_store_up(struct pd_client *client, uint64_t id, pd_action_cb done, void *user_data)
 {
-    char path[96];
-    snprintf(path, sizeof path, "/pd/api/v1/store/%" PRIu64 "/state?state=Up", id);
-    return call_start(client, OP_SET_STORE_UP, (union pd_callback){.action = done}, user_data, path, NULL);
+    return action(client, OP_SET_STORE_UP, &(struct call_args){.id = id, .query = "state=Up"}, done, user_data);
 }
 
 struct pd_call *pd_client_remove_tombstones(struct pd_client *client, pd_action_cb done, void *user_data)
 {
-    return call_start(client, OP_REMOVE_TOMBSTONES, (union pd_callback){.action = done}, user_data,
-                      op_specs[OP_REMOVE_TOMBSTONES].path_template, NULL);
+    return action(client, OP_REMOVE_TOMBSTONES, &(struct call_args){0}, done, user_data);
 }

@@ -525,6 +525,52 @@ static bool read_string_array(struct ctx *c, const cJSON *object, const char *na
     return true;
 }
 
+/* Decodes one list element into `item` (zeroed on entry). It may set *skip
+ * to leave the element out of the list, leaving `item` zeroed. */
+typedef bool element_converter(struct ctx *c, const cJSON *element, void *item, bool *skip);
+
+/* The elements of the JSON array `array` into a calloc'd array of `size`-byte
+ * items (*items, NULL when empty; *count of them), each by `convert` under
+ * the path "<prefix>[i]". An element that fails is counted too, so the
+ * owner's *_free releases whatever was decoded before the failure. */
+static bool decode_elements(struct ctx *c, const cJSON *array, const char *prefix, size_t size,
+                            void **items, size_t *count, element_converter *convert)
+{
+    size_t n = (size_t)cJSON_GetArraySize(array);
+    char *base = n > 0 ? calloc(n, size) : NULL;
+    *items = base;
+    if (n > 0 && base == NULL)
+        return fail(c, "out of memory");
+    size_t i = 0;
+    const cJSON *element;
+    cJSON_ArrayForEach(element, array)
+    {
+        bool skip = false;
+        size_t old = path_push(c, "%s[%zu]", prefix, i++);
+        bool ok = convert(c, element, base + *count * size, &skip);
+        path_pop(c, old);
+        if (!ok || !skip)
+            ++*count;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* The optional array field `name` of `object`, as decode_elements. */
+static bool read_list(struct ctx *c, const cJSON *object, const char *name, size_t size, void **items,
+                      size_t *count, element_converter *convert)
+{
+    const cJSON *list = field(object, name);
+    if (absent(list))
+        return true;
+    if (!cJSON_IsArray(list))
+        return fail_field(c, name, "expected an array");
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, ".%s", name);
+    return decode_elements(c, list, prefix, size, items, count, convert);
+}
+
 /* --- members, leader, health ------------------------------------------------ */
 
 void pd_member_free(struct pd_member *member)
@@ -577,6 +623,13 @@ static bool member_from_json(struct ctx *c, const cJSON *object, struct pd_membe
            read_string(c, object, "binary_version", false, &member->binary_version);
 }
 
+/* An element_converter for struct pd_member. */
+static bool member_element(struct ctx *c, const cJSON *element, void *item, bool *skip)
+{
+    (void)skip;
+    return member_from_json(c, element, item);
+}
+
 static bool optional_member(struct ctx *c, const cJSON *root, const char *name, bool *has,
                             struct pd_member *member)
 {
@@ -605,65 +658,18 @@ static bool members_from_json(struct ctx *c, const cJSON *root, struct pd_member
         if (!ok)
             return false;
     }
-    const cJSON *list = field(root, "members");
-    if (!absent(list)) {
-        if (!cJSON_IsArray(list))
-            return fail_field(c, "members", "expected an array");
-        size_t n = (size_t)cJSON_GetArraySize(list);
-        if (n > 0) {
-            out->members = calloc(n, sizeof *out->members);
-            if (out->members == NULL)
-                return fail(c, "out of memory");
-        }
-        size_t i = 0;
-        const cJSON *element;
-        cJSON_ArrayForEach(element, list)
-        {
-            out->count = i + 1;
-            size_t old = path_push(c, ".members[%zu]", i);
-            bool ok = member_from_json(c, element, &out->members[i]);
-            path_pop(c, old);
-            if (!ok)
-                return false;
-            i++;
-        }
-    }
-    return optional_member(c, root, "leader", &out->has_leader, &out->leader) &&
-           optional_member(c, root, "etcd_leader", &out->has_etcd_leader, &out->etcd_leader);
+    void *members = NULL;
+    bool ok = read_list(c, root, "members", sizeof *out->members, &members, &out->count, member_element);
+    out->members = members;
+    return ok && optional_member(c, root, "leader", &out->has_leader, &out->leader) &&
+                 optional_member(c, root, "etcd_leader", &out->has_etcd_leader, &out->etcd_leader);
 }
 
-/* A document_converter for struct pd_members. */
-static bool members_document(struct ctx *c, const cJSON *root, void *out)
+/* An element_converter for struct pd_health_entry. */
+static bool health_entry_from_json(struct ctx *c, const cJSON *object, void *item, bool *skip)
 {
-    if (members_from_json(c, root, out))
-        return true;
-    pd_members_free(out);
-    return false;
-}
-
-bool pd_decode_members(const char *body, size_t length, struct pd_members *out,
-                       struct pd_error *error)
-{
-    return decode_document(body, length, "members", out, sizeof *out, members_document, error);
-}
-
-/* A document_converter for one struct pd_member. */
-static bool member_document(struct ctx *c, const cJSON *root, void *out)
-{
-    if (member_from_json(c, root, out))
-        return true;
-    pd_member_free(out);
-    return false;
-}
-
-bool pd_decode_member(const char *body, size_t length, struct pd_member *out,
-                      struct pd_error *error)
-{
-    return decode_document(body, length, "leader", out, sizeof *out, member_document, error);
-}
-
-static bool health_entry_from_json(struct ctx *c, const cJSON *object, struct pd_health_entry *entry)
-{
+    (void)skip;
+    struct pd_health_entry *entry = item;
     if (!cJSON_IsObject(object))
         return fail(c, "expected an object");
     char **urls = NULL;
@@ -683,39 +689,15 @@ static bool health_entry_from_json(struct ctx *c, const cJSON *object, struct pd
     return true;
 }
 
-/* A document_converter for struct pd_health: an array of entries. */
-static bool health_document(struct ctx *c, const cJSON *root, void *out)
+/* struct pd_health: an array of entries. */
+static bool health_from_json(struct ctx *c, const cJSON *root, struct pd_health *health)
 {
-    struct pd_health *health = out;
-    bool ok = true;
-    if (!cJSON_IsArray(root)) {
-        ok = fail(c, "expected an array");
-    } else {
-        size_t n = (size_t)cJSON_GetArraySize(root);
-        if (n > 0 && (health->entries = calloc(n, sizeof *health->entries)) == NULL)
-            ok = fail(c, "out of memory");
-        size_t i = 0;
-        const cJSON *element;
-        cJSON_ArrayForEach(element, root)
-        {
-            if (!ok)
-                break;
-            health->count = i + 1;
-            size_t old = path_push(c, "[%zu]", i);
-            ok = health_entry_from_json(c, element, &health->entries[i]);
-            path_pop(c, old);
-            i++;
-        }
-    }
-    if (!ok)
-        pd_health_free(health);
+    void *entries = NULL;
+    bool ok = cJSON_IsArray(root) ? decode_elements(c, root, "", sizeof *health->entries, &entries,
+                                                    &health->count, health_entry_from_json)
+                                  : fail(c, "expected an array");
+    health->entries = entries;
     return ok;
-}
-
-bool pd_decode_health(const char *body, size_t length, struct pd_health *out,
-                      struct pd_error *error)
-{
-    return decode_document(body, length, "health", out, sizeof *out, health_document, error);
 }
 
 /* --- stores ----------------------------------------------------------------- */
@@ -857,9 +839,9 @@ static bool store_status_from_json(struct ctx *c, const cJSON *object, struct pd
 
 /* One StoreInfo. In a list (`skipped` not NULL) an entry whose "store" is
  * null is skipped: *skipped set, true returned. */
-static bool store_info_from_json(struct ctx *c, const cJSON *object, struct pd_store *store,
-                                 bool *skipped)
+static bool store_info_from_json(struct ctx *c, const cJSON *object, void *item, bool *skipped)
 {
+    struct pd_store *store = item;
     if (skipped != NULL)
         *skipped = false;
     if (!cJSON_IsObject(object))
@@ -883,60 +865,21 @@ static bool store_info_from_json(struct ctx *c, const cJSON *object, struct pd_s
     return ok;
 }
 
-/* A document_converter for struct pd_stores: {"stores": [StoreInfo...]}. */
-static bool stores_document(struct ctx *c, const cJSON *root, void *out)
+/* struct pd_stores: {"stores": [StoreInfo...]}. */
+static bool stores_from_json(struct ctx *c, const cJSON *root, struct pd_stores *stores)
 {
-    struct pd_stores *stores = out;
-    bool ok = true;
-    const cJSON *list = cJSON_IsObject(root) ? field(root, "stores") : NULL;
-    if (!cJSON_IsObject(root)) {
-        ok = fail(c, "expected an object");
-    } else if (!absent(list) && !cJSON_IsArray(list)) {
-        ok = fail_field(c, "stores", "expected an array");
-    } else if (!absent(list)) {
-        size_t n = (size_t)cJSON_GetArraySize(list);
-        if (n > 0 && (stores->stores = calloc(n, sizeof *stores->stores)) == NULL)
-            ok = fail(c, "out of memory");
-        size_t i = 0;
-        const cJSON *element;
-        cJSON_ArrayForEach(element, list)
-        {
-            if (!ok)
-                break;
-            bool skipped = false;
-            size_t old = path_push(c, ".stores[%zu]", i);
-            stores->count++;
-            ok = store_info_from_json(c, element, &stores->stores[stores->count - 1], &skipped);
-            path_pop(c, old);
-            if (ok && skipped)
-                stores->count--;
-            i++;
-        }
-    }
-    if (!ok)
-        pd_stores_free(stores);
+    void *items = NULL;
+    bool ok = cJSON_IsObject(root) ? read_list(c, root, "stores", sizeof *stores->stores, &items,
+                                               &stores->count, store_info_from_json)
+                                   : fail(c, "expected an object");
+    stores->stores = items;
     return ok;
 }
 
-bool pd_decode_stores(const char *body, size_t length, struct pd_stores *out,
-                      struct pd_error *error)
+/* One struct pd_store (a StoreInfo) as the whole document. */
+static bool store_from_json(struct ctx *c, const cJSON *root, struct pd_store *store)
 {
-    return decode_document(body, length, "stores", out, sizeof *out, stores_document, error);
-}
-
-/* A document_converter for one struct pd_store (a StoreInfo). */
-static bool store_document(struct ctx *c, const cJSON *root, void *out)
-{
-    if (store_info_from_json(c, root, out, NULL))
-        return true;
-    pd_store_free(out);
-    return false;
-}
-
-bool pd_decode_store(const char *body, size_t length, struct pd_store *out,
-                     struct pd_error *error)
-{
-    return decode_document(body, length, "store", out, sizeof *out, store_document, error);
+    return store_info_from_json(c, root, store, NULL);
 }
 
 /* --- schedulers ------------------------------------------------------------- */
@@ -956,10 +899,9 @@ static int compare_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* A document_converter for struct pd_schedulers: an array of names. */
-static bool schedulers_document(struct ctx *c, const cJSON *root, void *out)
+/* struct pd_schedulers: an array of names. */
+static bool schedulers_from_json(struct ctx *c, const cJSON *root, struct pd_schedulers *schedulers)
 {
-    struct pd_schedulers *schedulers = out;
     bool ok = true;
     if (cJSON_IsNull(root)) {
         /* An empty Go slice may marshal as null. */
@@ -1001,16 +943,7 @@ static bool schedulers_document(struct ctx *c, const cJSON *root, void *out)
             qsort(schedulers->evict_leader_store_ids, schedulers->evict_leader_count,
                   sizeof(uint64_t), compare_u64);
     }
-    if (!ok)
-        pd_schedulers_free(schedulers);
     return ok;
-}
-
-bool pd_decode_schedulers(const char *body, size_t length, struct pd_schedulers *out,
-                          struct pd_error *error)
-{
-    return decode_document(body, length, "schedulers", out, sizeof *out, schedulers_document,
-                           error);
 }
 
 /* The output of the evict-leader list: store ids sorted ascending (malloc'd,
@@ -1215,37 +1148,17 @@ static bool config_from_json(struct ctx *c, const cJSON *root, struct pd_config 
     return ok;
 }
 
-/* A document_converter for struct pd_config. */
-static bool config_document(struct ctx *c, const cJSON *root, void *out)
+static bool cluster_from_json(struct ctx *c, const cJSON *root, struct pd_cluster *cluster)
 {
-    if (config_from_json(c, root, out))
-        return true;
-    pd_config_free(out);
-    return false;
+    return cJSON_IsObject(root) ? read_u64(c, root, "id", true, &cluster->id) &&
+                                      read_u64(c, root, "max_peer_count", false, &cluster->max_peer_count)
+                                : fail(c, "expected an object");
 }
 
-bool pd_decode_config(const char *body, size_t length, struct pd_config *out,
-                      struct pd_error *error)
+/* It owns nothing: releasing only zeroes it. */
+static void cluster_release(struct pd_cluster *cluster)
 {
-    return decode_document(body, length, "config", out, sizeof *out, config_document, error);
-}
-
-/* A document_converter for struct pd_cluster (it owns nothing to free). */
-static bool cluster_document(struct ctx *c, const cJSON *root, void *out)
-{
-    struct pd_cluster *cluster = out;
-    bool ok = cJSON_IsObject(root) ? (read_u64(c, root, "id", true, &cluster->id) &&
-                                      read_u64(c, root, "max_peer_count", false, &cluster->max_peer_count))
-                                   : fail(c, "expected an object");
-    if (!ok)
-        memset(cluster, 0, sizeof *cluster);
-    return ok;
-}
-
-bool pd_decode_cluster(const char *body, size_t length, struct pd_cluster *out,
-                       struct pd_error *error)
-{
-    return decode_document(body, length, "cluster", out, sizeof *out, cluster_document, error);
+    memset(cluster, 0, sizeof *cluster);
 }
 
 /* --- TiDB status ------------------------------------------------------------ */
@@ -1257,22 +1170,38 @@ void tidb_status_free(struct tidb_status *status)
     memset(status, 0, sizeof *status);
 }
 
-/* A document_converter for struct tidb_status. */
-static bool tidb_status_document(struct ctx *c, const cJSON *root, void *out)
+static bool tidb_status_from_json(struct ctx *c, const cJSON *root, struct tidb_status *status)
 {
-    struct tidb_status *status = out;
-    bool ok = cJSON_IsObject(root) ? (read_u64(c, root, "connections", true, &status->connections) &&
+    return cJSON_IsObject(root) ? read_u64(c, root, "connections", true, &status->connections) &&
                                       read_string(c, root, "version", true, &status->version) &&
-                                      read_string(c, root, "git_hash", false, &status->git_hash))
-                                   : fail(c, "expected an object");
-    if (!ok)
-        tidb_status_free(status);
-    return ok;
+                                      read_string(c, root, "git_hash", false, &status->git_hash)
+                                : fail(c, "expected an object");
 }
 
-bool tidb_decode_status(const char *body, size_t length, struct tidb_status *out,
-                        struct pd_error *error)
-{
-    return decode_document(body, length, "tidb status", out, sizeof *out, tidb_status_document,
-                           error);
-}
+/* --- the decoders: one line per document --------------------------------------- */
+
+/* Defines the public decoder `name` of `type` (see pd_decode.h): the frame
+ * parses the body as `what`, `convert` fills the struct, and on failure
+ * `release` frees what it filled, leaving the struct zeroed. */
+#define DECODER(name, type, what, convert, release)                                             \
+    static bool name##_document(struct ctx *c, const cJSON *root, void *out)                     \
+    {                                                                                            \
+        if (convert(c, root, out))                                                               \
+            return true;                                                                         \
+        release(out);                                                                            \
+        return false;                                                                            \
+    }                                                                                            \
+    bool name(const char *body, size_t length, type *out, struct pd_error *error)                \
+    {                                                                                            \
+        return decode_document(body, length, what, out, sizeof *out, name##_document, error);    \
+    }
+
+DECODER(pd_decode_members, struct pd_members, "members", members_from_json, pd_members_free)
+DECODER(pd_decode_member, struct pd_member, "leader", member_from_json, pd_member_free)
+DECODER(pd_decode_health, struct pd_health, "health", health_from_json, pd_health_free)
+DECODER(pd_decode_stores, struct pd_stores, "stores", stores_from_json, pd_stores_free)
+DECODER(pd_decode_store, struct pd_store, "store", store_from_json, pd_store_free)
+DECODER(pd_decode_schedulers, struct pd_schedulers, "schedulers", schedulers_from_json, pd_schedulers_free)
+DECODER(pd_decode_config, struct pd_config, "config", config_from_json, pd_config_free)
+DECODER(pd_decode_cluster, struct pd_cluster, "cluster", cluster_from_json, cluster_release)
+DECODER(tidb_decode_status, struct tidb_status, "tidb status", tidb_status_from_json, tidb_status_free)

@@ -1,6 +1,7 @@
 #include "reactor/http_client.h"
 
 #include "reactor/buffer.h"
+#include "reactor/list.h"
 #include "reactor/log.h"
 
 #include <curl/curl.h>
@@ -19,7 +20,7 @@ struct socket_watch {
     uv_poll_t poll;
     struct http_client *client;
     curl_socket_t fd;
-    struct socket_watch *prev, *next;
+    struct list_node link; /* in the client's watches */
 };
 
 enum request_state {
@@ -31,7 +32,7 @@ enum request_state {
 
 struct http_client_request {
     struct http_client *client;
-    struct http_client_request *prev, *next; /* every live request of the client */
+    struct list_node link; /* in the client's requests: every live one */
     struct http_client_request *queue_next;
     bool queued;
     enum request_state state;
@@ -70,9 +71,9 @@ struct http_client {
     CURLM *multi;
     uv_timer_t timer;
     uv_idle_t idle;
-    struct http_client_request *requests;
+    struct list_node requests;
     struct http_client_request *queue_head, *queue_tail;
-    struct socket_watch *watches;
+    struct list_node watches;
     struct http_client_stats stats;
     size_t default_max_body;
     uint64_t default_connect_timeout_ms;
@@ -272,12 +273,7 @@ static void close_handle(struct http_client *client, uv_handle_t *handle)
 static void watch_close(struct socket_watch *watch)
 {
     struct http_client *client = watch->client;
-    if (watch->prev != NULL)
-        watch->prev->next = watch->next;
-    else
-        client->watches = watch->next;
-    if (watch->next != NULL)
-        watch->next->prev = watch->prev;
+    list_remove(&watch->link);
     /* Safe though libcurl closes the fd next: closing the poll stops it now. */
     close_handle(client, (uv_handle_t *)&watch->poll);
 }
@@ -326,10 +322,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *client_p
         watch->client = client;
         watch->fd = fd;
         watch->poll.data = watch;
-        watch->next = client->watches;
-        if (client->watches != NULL)
-            client->watches->prev = watch;
-        client->watches = watch;
+        list_insert_head(&client->watches, &watch->link);
         curl_multi_assign(client->multi, fd, watch);
     }
     int events = 0;
@@ -381,6 +374,8 @@ struct http_client *http_client_init(uv_loop_t *loop, const struct http_client_o
     if (client == NULL)
         return NULL;
     client->loop = loop;
+    list_init(&client->requests);
+    list_init(&client->watches);
     client->default_max_body = options->default_max_body_bytes ? options->default_max_body_bytes
                                                                : DEFAULT_MAX_BODY;
     client->default_connect_timeout_ms = options->default_connect_timeout_ms
@@ -818,10 +813,7 @@ struct http_client_request *http_client_request_start(struct http_client *client
         return NULL;
     }
 
-    request->next = client->requests;
-    if (client->requests != NULL)
-        client->requests->prev = request;
-    client->requests = request;
+    list_insert_head(&client->requests, &request->link);
     client->stats.started++;
     client->stats.in_flight++;
     /* Added from the loop, never here: the caller may be inside a libcurl callback. */
@@ -870,12 +862,7 @@ static void request_finish(struct http_client_request *request, CURLcode result)
             response->http_version = 3;
     }
 
-    if (request->prev != NULL)
-        request->prev->next = request->next;
-    else
-        client->requests = request->next;
-    if (request->next != NULL)
-        request->next->prev = request->prev;
+    list_remove(&request->link);
     client->stats.in_flight--;
     client->stats.completed++;
     client->stats.connections_opened += response->connections_opened;
@@ -939,14 +926,15 @@ static void process_queue(uv_idle_t *idle)
 
 static void maybe_tear_down(struct http_client *client)
 {
-    if (!client->closing || client->requests != NULL || client->torn_down)
+    if (!client->closing || !list_empty(&client->requests) || client->torn_down)
         return;
     client->torn_down = true;
     /* Cleanup may report sockets removed through on_curl_socket; close the rest. */
     curl_multi_cleanup(client->multi);
     client->multi = NULL;
-    while (client->watches != NULL)
-        watch_close(client->watches);
+    struct socket_watch *watch;
+    while ((watch = list_first_entry(&client->watches, struct socket_watch, link)) != NULL)
+        watch_close(watch);
     uv_timer_stop(&client->timer);
     close_handle(client, (uv_handle_t *)&client->timer);
     close_handle(client, (uv_handle_t *)&client->idle);
@@ -960,8 +948,8 @@ void http_client_close(struct http_client *client, void (*on_closed)(void *user_
     client->closing = true;
     client->on_closed = on_closed;
     client->closed_data = user_data;
-    for (struct http_client_request *request = client->requests; request != NULL;
-         request = request->next)
+    struct http_client_request *request;
+    list_for_each_entry(request, &client->requests, link)
         request_abort(request, HTTP_ERROR_CANCELLED, "cancelled: client closed");
     maybe_tear_down(client);
 }

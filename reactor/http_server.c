@@ -1,6 +1,7 @@
 #include "reactor/http_server.h"
 
 #include "reactor/buffer.h"
+#include "reactor/list.h"
 #include "reactor/log.h"
 
 #include "llhttp.h"
@@ -65,7 +66,7 @@ struct connection {
     uv_tcp_t tcp;
     uv_timer_t timer;
     struct http_server *server;
-    struct connection *previous, *next;
+    struct list_node link;         /* in the server's connections */
     llhttp_t parser;
     struct buffer input;           /* plaintext not yet parsed */
     struct http_request *parsing;  /* message being received */
@@ -113,7 +114,7 @@ struct http_server {
     size_t route_count;
     http_handler_fn default_handler;
     void *default_data;
-    struct connection *connections;
+    struct list_node connections;
     size_t connection_count;
     size_t pending_handles;        /* listeners and rejected sockets being closed */
     bool closing;
@@ -1012,12 +1013,7 @@ static void on_connection_handle_closed(uv_handle_t *handle)
     free(connection->client_subject);
     if (connection->tls)
         mbedtls_ssl_free(&connection->ssl);
-    if (connection->previous)
-        connection->previous->next = connection->next;
-    else
-        server->connections = connection->next;
-    if (connection->next)
-        connection->next->previous = connection->previous;
+    list_remove(&connection->link);
     server->connection_count--;
     free(connection);
     server_finish_if_done(server);
@@ -1199,10 +1195,7 @@ static void on_connection(uv_stream_t *listener, int status)
     connection->tcp.data = connection;
     connection->timer.data = connection;
     connection->open_handles = 2;
-    connection->next = server->connections;
-    if (server->connections)
-        server->connections->previous = connection;
-    server->connections = connection;
+    list_insert_head(&server->connections, &connection->link);
     server->connection_count++;
     llhttp_init(&connection->parser, HTTP_REQUEST, &parser_settings);
     connection->parser.data = connection;
@@ -1398,6 +1391,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_options *options
     if (!server)
         return -ENOMEM;
     server->loop = loop;
+    list_init(&server->connections);
     server->max_header_bytes = options->max_header_bytes ? options->max_header_bytes : 16384;
     server->max_body_bytes = options->max_body_bytes ? options->max_body_bytes : 4u << 20;
     server->max_connections = options->max_connections ? options->max_connections : 1024;
@@ -1476,7 +1470,8 @@ int http_server_resume_listening(struct http_server *server)
 
 void http_server_drop_connections(struct http_server *server)
 {
-    for (struct connection *connection = server->connections; connection; connection = connection->next)
+    struct connection *connection;
+    list_for_each_entry(connection, &server->connections, link)
         connection_close(connection);
 }
 

@@ -1,9 +1,9 @@
 #include "reactor/log.h"
 
+#include "reactor/clock.h"
+
 #include <stdarg.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 static enum log_level current_level = LOG_INFO;
 static FILE *output;
@@ -44,13 +44,9 @@ void log_write(enum log_level level, const char *message, const char *fields, ..
 {
     if (!log_enabled(level)) return;
     char line[4096];
-    struct timeval now;
-    struct tm utc;
-    gettimeofday(&now, NULL);
-    gmtime_r(&now.tv_sec, &utc);
-    size_t used = strftime(line, sizeof line, "ts=%Y-%m-%dT%H:%M:%S", &utc);
-    used += snprintf(line + used, sizeof line - used, ".%03dZ level=%s msg=",
-                     (int)(now.tv_usec / 1000), level_names[level]);
+    char now[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(clock_wall_ms(clock_system()), CLOCK_RFC3339_MILLIS, now, sizeof now);
+    size_t used = (size_t)snprintf(line, sizeof line, "ts=%s level=%s msg=", now, level_names[level]);
     used = append_quoted(line, used, sizeof line - 2, message ? message : "");
     if (fields && *fields) {
         line[used++] = ' ';

@@ -2,6 +2,8 @@
  * objects.h). */
 #include "watchers/objects.h"
 
+#include "reactor/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +71,7 @@ static bool node_project(struct object_meta *meta, const cJSON *object, struct s
                         : strcmp(status, "True") == 0 ? CONDITION_TRUE
                         : strcmp(status, "False") == 0 ? CONDITION_FALSE : CONDITION_UNKNOWN;
             int64_t ms;
-            if (kube_parse_time(json_string(cJSON_GetObjectItemCaseSensitive(
+            if (clock_parse_rfc3339(json_string(cJSON_GetObjectItemCaseSensitive(
                                     condition, "lastTransitionTime")), &ms))
                 node->ready_transition_ms = ms;
         }
@@ -245,9 +247,9 @@ static bool lease_project(struct object_meta *meta, const cJSON *object, struct 
     lease->duration_seconds = int_at(cJSON_GetObjectItemCaseSensitive(spec, "leaseDurationSeconds"));
     lease->transitions = int_at(cJSON_GetObjectItemCaseSensitive(spec, "leaseTransitions"));
     int64_t ms;
-    if (kube_parse_time(json_string(cJSON_GetObjectItemCaseSensitive(spec, "acquireTime")), &ms))
+    if (clock_parse_rfc3339(json_string(cJSON_GetObjectItemCaseSensitive(spec, "acquireTime")), &ms))
         lease->acquire_ms = ms;
-    if (kube_parse_time(json_string(cJSON_GetObjectItemCaseSensitive(spec, "renewTime")), &ms))
+    if (clock_parse_rfc3339(json_string(cJSON_GetObjectItemCaseSensitive(spec, "renewTime")), &ms))
         lease->renew_ms = ms;
     return true;
 }

@@ -1,6 +1,8 @@
 /* The Pod projection: what the planners read of a pod (see objects.h). */
 #include "watchers/objects.h"
 
+#include "reactor/clock.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -131,7 +133,7 @@ static bool pod_project(struct object_meta *meta, const cJSON *object, struct st
     else
         pod->hostname = object_tail_string(tail, hostname, &ok);
     int64_t ms;
-    if (kube_parse_time(json_string(cJSON_GetObjectItemCaseSensitive(status, "startTime")), &ms))
+    if (clock_parse_rfc3339(json_string(cJSON_GetObjectItemCaseSensitive(status, "startTime")), &ms))
         pod->start_ms = ms;
 
     const cJSON *condition;
@@ -145,7 +147,7 @@ static bool pod_project(struct object_meta *meta, const cJSON *object, struct st
             continue;
         if (strcmp(type, "Ready") == 0) {
             pod->ready = (uint8_t)condition_value(value);
-            if (kube_parse_time(json_string(cJSON_GetObjectItemCaseSensitive(
+            if (clock_parse_rfc3339(json_string(cJSON_GetObjectItemCaseSensitive(
                                     condition, "lastTransitionTime")), &ms))
                 pod->ready_transition_ms = ms;
         } else if (strcmp(type, "PodScheduled") == 0 && pod->scheduled == CONDITION_ABSENT) {

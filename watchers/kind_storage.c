@@ -1,6 +1,7 @@
 /* Projections of the storage kinds: PersistentVolumeClaim, PersistentVolume,
  * StorageClass (see objects.h). */
 #include "watchers/objects.h"
+#include "watchers/quantity.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static bool oom(char *error, size_t error_size)
 static uint64_t quantity_at(const cJSON *item)
 {
     uint64_t value = 0;
-    if (!kube_parse_quantity(json_string(item), &value))
+    if (!quantity_parse_units(json_string(item), &value, NULL))
         return 0;
     return value;
 }

@@ -1,5 +1,6 @@
 #include "watchers/kube_client.h"
 
+#include "reactor/list.h"
 #include "reactor/log.h"
 #include "reactor/rate_limiter.h"
 #include "reactor/timer_heap.h"
@@ -208,7 +209,7 @@ enum request_state {
 
 struct kube_request {
     struct kube_client *client;
-    struct kube_request *prev, *next;   /* the client's live requests */
+    struct list_node link;              /* in the client's live requests */
     struct kube_request *stalled_next;  /* when the heap had no room */
     bool stalled;
     struct timer_heap_entry entry;
@@ -256,7 +257,7 @@ struct kube_client {
     uint64_t token_read_ms;
     struct timer_heap heap;
     uv_timer_t timer;
-    struct kube_request *requests;
+    struct list_node requests;
     struct kube_request *stalled;       /* to run at the next fire (heap push failed) */
     bool closing;
     bool timer_closing;
@@ -292,6 +293,7 @@ int kube_client_new(const struct kube_client_options *options, struct kube_clien
     struct kube_client *client = calloc(1, sizeof *client);
     if (client == NULL)
         return -ENOMEM;
+    list_init(&client->requests);
     const struct kube_connection *c = options->connection;
     struct http_client_profile_options profile = {
         .base_url = c->server,
@@ -375,14 +377,8 @@ static void request_free(struct kube_request *request)
 
 static void unlink_request(struct kube_request *request)
 {
-    struct kube_client *client = request->client;
-    if (request->prev != NULL)
-        request->prev->next = request->next;
-    else
-        client->requests = request->next;
-    if (request->next != NULL)
-        request->next->prev = request->prev;
-    client->stats.in_flight--;
+    list_remove(&request->link);
+    request->client->stats.in_flight--;
 }
 
 /* Schedules the request to run (or complete) after `delay_ms`. */
@@ -786,10 +782,7 @@ static struct kube_request *request_new(struct kube_client *client, enum http_cl
 static void enqueue(struct kube_request *request)
 {
     struct kube_client *client = request->client;
-    request->next = client->requests;
-    if (client->requests != NULL)
-        client->requests->prev = request;
-    client->requests = request;
+    list_insert_head(&client->requests, &request->link);
     client->stats.in_flight++;
     client->stats.requests++;
     schedule(request, token_bucket_reserve(&client->bucket));
@@ -891,7 +884,7 @@ static void timer_closed(uv_handle_t *handle)
 
 static void maybe_finish_close(struct kube_client *client)
 {
-    if (!client->closing || client->timer_closing || client->requests != NULL)
+    if (!client->closing || client->timer_closing || !list_empty(&client->requests))
         return;
     client->timer_closing = true;
     uv_timer_stop(&client->timer);
@@ -905,10 +898,11 @@ void kube_client_close(struct kube_client *client, void (*closed)(void *data), v
     client->closing = true;
     client->closed = closed;
     client->closed_data = data;
-    for (struct kube_request *r = client->requests; r != NULL; r = r->next)
-        kube_request_cancel(r);
+    struct kube_request *request;
+    list_for_each_entry(request, &client->requests, link)
+        kube_request_cancel(request);
     /* With nothing in flight, close now (the callback still comes from the loop). */
-    if (client->requests == NULL)
+    if (list_empty(&client->requests))
         maybe_finish_close(client);
 }
 

@@ -1,13 +1,11 @@
 #include "watchers/objects.h"
 
-#include <ctype.h>
-#include <errno.h>
+#include "reactor/clock.h"
+
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* --- small helpers ----------------------------------------------------------- */
 
@@ -86,126 +84,6 @@ bool kube_parse_rv(const char *text, uint64_t *rv)
         value = value * 10 + digit;
     }
     *rv = value;
-    return true;
-}
-
-static bool digits(const char **p, int count, int *out)
-{
-    int value = 0;
-    for (int i = 0; i < count; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return false;
-        value = value * 10 + ((*p)[i] - '0');
-    }
-    *p += count;
-    *out = value;
-    return true;
-}
-
-bool kube_parse_time(const char *text, int64_t *ms)
-{
-    if (text == NULL)
-        return false;
-    const char *p = text;
-    int year, month, day, hour, minute, second;
-    if (!digits(&p, 4, &year) || *p++ != '-' || !digits(&p, 2, &month) || *p++ != '-' ||
-        !digits(&p, 2, &day) || (*p != 'T' && *p != 't' && *p != ' '))
-        return false;
-    p++;
-    if (!digits(&p, 2, &hour) || *p++ != ':' || !digits(&p, 2, &minute) || *p++ != ':' ||
-        !digits(&p, 2, &second))
-        return false;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-        second > 60)
-        return false;
-    int fraction_ms = 0;
-    if (*p == '.') {
-        p++;
-        int scale = 100, count = 0;
-        while (isdigit((unsigned char)*p)) {
-            fraction_ms += (*p - '0') * scale;
-            scale /= 10;
-            p++;
-            count++;
-        }
-        if (count == 0)
-            return false;
-    }
-    int offset_minutes = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1;
-        int oh, om;
-        if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om))
-            return false;
-        offset_minutes = sign * (oh * 60 + om);
-    } else {
-        return false;
-    }
-    if (*p != '\0')
-        return false;
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
-                    .tm_hour = hour, .tm_min = minute, .tm_sec = second};
-    time_t seconds = timegm(&tm);
-    *ms = ((int64_t)seconds - (int64_t)offset_minutes * 60) * 1000 + fraction_ms;
-    return true;
-}
-
-bool kube_parse_quantity(const char *text, uint64_t *value)
-{
-    if (text == NULL)
-        return false;
-    const char *p = text;
-    if (*p == '+')
-        p++;
-    const char *number_start = p;
-    while (isdigit((unsigned char)*p))
-        p++;
-    if (*p == '.') {
-        p++;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if (p == number_start || (p == number_start + 1 && *number_start == '.'))
-        return false;
-    char number[64];
-    size_t number_length = (size_t)(p - number_start);
-    if (number_length >= sizeof number)
-        return false;
-    memcpy(number, number_start, number_length);
-    number[number_length] = '\0';
-    long double amount = strtold(number, NULL);
-    long double multiplier = 1;
-    static const struct { const char *suffix; long double multiplier; } suffixes[] = {
-        {"Ki", 1024.0L}, {"Mi", 1048576.0L}, {"Gi", 1073741824.0L},
-        {"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L},
-        {"n", 1e-9L}, {"u", 1e-6L}, {"m", 1e-3L}, {"k", 1e3L}, {"M", 1e6L}, {"G", 1e9L},
-        {"T", 1e12L}, {"P", 1e15L}, {"E", 1e18L},
-    };
-    if (*p == 'e' || *p == 'E') {
-        /* "1e9" is an exponent; a bare "E" suffix is exa. */
-        char *end;
-        errno = 0;
-        long exponent = strtol(p + 1, &end, 10);
-        if (end != p + 1 && *end == '\0' && errno == 0 && exponent > -30 && exponent < 30) {
-            multiplier = powl(10.0L, (long double)exponent);
-            p = end;
-        }
-    }
-    if (*p != '\0') {
-        size_t i = 0;
-        for (; i < sizeof suffixes / sizeof suffixes[0]; i++)
-            if (strcmp(p, suffixes[i].suffix) == 0)
-                break;
-        if (i == sizeof suffixes / sizeof suffixes[0])
-            return false;
-        multiplier = suffixes[i].multiplier;
-    }
-    long double result = ceill(amount * multiplier);
-    if (!(result >= 0) || result >= 18446744073709551615.0L)
-        return false;
-    *value = (uint64_t)result;
     return true;
 }
 
@@ -517,7 +395,7 @@ static bool meta_project(const struct object_kind *kind, const struct meta_field
         meta->generation = (int64_t)generation->valuedouble;
     const char *deletion =
         json_string(cJSON_GetObjectItemCaseSensitive(metadata, "deletionTimestamp"));
-    if (deletion != NULL && (!kube_parse_time(deletion, &meta->deletion_ms) ||
+    if (deletion != NULL && (!clock_parse_rfc3339(deletion, &meta->deletion_ms) ||
                              meta->deletion_ms == 0))
         meta->deletion_ms = 1; /* being deleted, time unreadable: still being deleted */
 

@@ -305,12 +305,6 @@ const char *object_tail_string(struct object_tail *tail, const char *text, bool 
 
 /* --- helpers for projections (also used by tests) ----------------------- */
 
-/* RFC 3339 ("2026-11-21T19:55:07Z", fractions and offsets accepted) to Unix
- * ms; false on anything else. */
-bool kube_parse_time(const char *text, int64_t *ms);
-/* A resource quantity ("10Gi", "500M", "1.5Ti", "1e9", "100m") in units,
- * rounded up; false on garbage or overflow. */
-bool kube_parse_quantity(const char *text, uint64_t *value);
 /* A decimal resourceVersion; false when not purely digits (or overflow). */
 bool kube_parse_rv(const char *text, uint64_t *rv);
 /* 64-bit FNV-1a, for data hashes. */

@@ -27,7 +27,7 @@
 #ifndef RECONCILERS_TIDBCLUSTER_H
 #define RECONCILERS_TIDBCLUSTER_H
 
-#include "reconcilers/api/quantity.h"
+#include "watchers/quantity.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

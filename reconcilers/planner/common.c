@@ -8,6 +8,8 @@
  */
 #include "reconcilers/planner/planner_internal.h"
 
+#include "reactor/clock.h"
+
 #include "reconcilers/build/build.h"
 
 #include <inttypes.h>
@@ -98,24 +100,14 @@ int planner_member_ordinal(const struct tidbcluster *cluster, enum tc_component 
 
 void planner_format_time(int64_t ms, char out[32])
 {
-    time_t seconds = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&seconds, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (!clock_format_rfc3339(ms, CLOCK_RFC3339_SECONDS, out, 32))
         snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
 int64_t planner_parse_time(const char *text)
 {
-    struct tm tm = { 0 };
-    const char *end = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!end)
-        return 0;
-    if (*end == '.')
-        for (end++; *end >= '0' && *end <= '9'; end++) {
-        }
-    if (strcmp(end, "Z") != 0)
-        return 0;
-    return (int64_t)timegm(&tm) * 1000;
+    int64_t ms = 0;
+    return clock_parse_rfc3339(text, &ms) ? ms : 0;
 }
 
 void planner_describe_pd_error(enum pd_snapshot_part part, const struct pd_error *error, char *out, size_t size)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum phase { PHASE_RUNNING, PHASE_RELEASING, PHASE_CLOSED };
 
@@ -52,12 +51,7 @@ static uint64_t next_random(struct leader_election *election)
 
 void leader_election_format_time(int64_t unix_ms, char *out, size_t size)
 {
-    time_t seconds = (time_t)(unix_ms / 1000);
-    struct tm utc;
-    gmtime_r(&seconds, &utc);
-    char date[32];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
-    snprintf(out, size, "%s.%06dZ", date, (int)(unix_ms % 1000) * 1000);
+    clock_format_rfc3339(unix_ms, CLOCK_RFC3339_MICROS, out, size);
 }
 
 /* Callbacks are delivered from an idle pass so none runs inside our calls. */

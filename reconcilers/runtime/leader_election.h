@@ -63,7 +63,8 @@ const char *leader_election_holder(const struct leader_election *election);
 void leader_election_close(struct leader_election *election, void (*closed)(void *data),
                            void *data);
 
-/* MicroTime text ("2026-11-21T20:15:00.123456Z") for Unix milliseconds. */
+/* MicroTime text ("2026-11-21T20:15:00.123000Z") for Unix milliseconds:
+ * clock_format_rfc3339 at CLOCK_RFC3339_MICROS. */
 void leader_election_format_time(int64_t unix_ms, char *out, size_t size);
 
 #endif

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "reactor/http_server.h"
+#include "reactor/list.h"
 #include "test/sim/api_server.h"
 #include "test/sim/store.h"
 
@@ -68,9 +69,8 @@ struct api_server {
     bool has_renderer;
     bool listening;
     uv_timer_t tick;
-    struct api_watch *watches;   /* doubly linked */
+    struct list_node watches;    /* struct api_watch */
     size_t watch_count;
-    struct api_delay *delays;    /* doubly linked */
     struct api_fault_rule *faults;
     size_t fault_count;
     uint64_t watches_started;

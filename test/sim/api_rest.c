@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "reactor/buffer.h"
+#include "reactor/clock.h"
 #include "test/sim/discovery.h"
 #include "test/sim/openapi.h"
 #include "test/sim/patch.h"
@@ -858,11 +858,8 @@ static void dry_create(struct api_server *server, struct http_request *request,
     if (!cJSON_GetObjectItemCaseSensitive(body, "apiVersion"))
         set_string(body, "apiVersion", resource->group_version);
     if (resource->namespaced) set_string(metadata, "namespace", namespace);
-    char now[32];
-    time_t seconds = time(NULL);
-    struct tm tm;
-    gmtime_r(&seconds, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char now[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(clock_wall_ms(clock_system()), CLOCK_RFC3339_SECONDS, now, sizeof now);
     set_string(metadata, "creationTimestamp", now);
     api_send_json(request, 201, body);
     cJSON_Delete(body);

@@ -19,8 +19,9 @@
 #define DEFAULT_BOOKMARK_INTERVAL_MS 1000u
 #define TICK_MS 100u
 
+/* A request held back by a delay fault; its timer or the client's going
+ * away ends it. */
 struct api_delay {
-    struct api_delay *prev, *next;
     uv_timer_t timer;
     struct api_server *server;
     struct http_request *request;   /* NULL once the client went away */
@@ -288,21 +289,11 @@ static void delay_closed(uv_handle_t *handle)
     free(delay);
 }
 
-static void delay_unlink(struct api_delay *delay)
-{
-    struct api_server *server = delay->server;
-    if (delay->prev) delay->prev->next = delay->next;
-    else server->delays = delay->next;
-    if (delay->next) delay->next->prev = delay->prev;
-    delay->prev = delay->next = NULL;
-}
-
 static void delay_gone(struct http_request *request, void *data)
 {
     (void)request;
     struct api_delay *delay = data;
     delay->request = NULL;
-    delay_unlink(delay);
     uv_timer_stop(&delay->timer);
     uv_close((uv_handle_t *)&delay->timer, delay_closed);
 }
@@ -312,7 +303,6 @@ static void delay_fired(uv_timer_t *timer)
     struct api_delay *delay = timer->data;
     struct api_server *server = delay->server;
     struct http_request *request = delay->request;
-    delay_unlink(delay);
     uv_close((uv_handle_t *)&delay->timer, delay_closed);
     if (!request) return;
     http_request_on_gone(request, NULL, NULL);
@@ -359,9 +349,6 @@ static void handle(struct http_request *request, void *data)
         delay->has_target = has_target;
         delay->rule = rule;
         delay->timer.data = delay;
-        delay->next = server->delays;
-        if (server->delays) server->delays->prev = delay;
-        server->delays = delay;
         http_request_on_gone(request, delay_gone, delay);
         uv_timer_start(&delay->timer, delay_fired, rule.delay_ms, 0);
         return;
@@ -390,6 +377,7 @@ struct api_server *api_server_start(uv_loop_t *loop, struct store *store,
     struct api_server *server = calloc(1, sizeof *server);
     if (!server) return NULL;
     server->loop = loop;
+    list_init(&server->watches);
     server->store = store;
     server->watch_max_queued =
         options->watch_max_queued_bytes ? options->watch_max_queued_bytes : DEFAULT_WATCH_MAX_QUEUED;

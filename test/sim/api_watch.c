@@ -19,10 +19,11 @@
 #include <string.h>
 
 #include "reactor/buffer.h"
+#include "reactor/list.h"
 #include "test/sim/selector.h"
 
 struct api_watch {
-    struct api_watch *prev, *next;
+    struct list_node link;   /* in the server's watches */
     struct api_server *server;
     struct http_request *request;
     struct store_watch *store_watch;
@@ -44,12 +45,8 @@ struct api_watch {
 
 static void watch_unlink(struct api_watch *watch)
 {
-    struct api_server *server = watch->server;
-    if (watch->prev) watch->prev->next = watch->next;
-    else if (server->watches == watch) server->watches = watch->next;
-    if (watch->next) watch->next->prev = watch->prev;
-    watch->prev = watch->next = NULL;
-    server->watch_count--;
+    list_remove(&watch->link);
+    watch->server->watch_count--;
 }
 
 static void watch_free(struct api_watch *watch)
@@ -228,9 +225,7 @@ void api_watch_serve(struct api_server *server, struct http_request *request,
     watch->renderer = renderer && renderer->watch_object ? renderer : NULL;
     if (!watch->renderer) content_type = "application/json";
 
-    watch->next = server->watches;
-    if (server->watches) server->watches->prev = watch;
-    server->watches = watch;
+    list_insert_head(&server->watches, &watch->link);
     server->watch_count++;
     server->watches_started++;
     http_request_on_gone(request, watch_gone, watch);
@@ -269,9 +264,8 @@ void api_watch_tick(struct api_server *server)
 {
     uint64_t now = uv_now(server->loop);
     uint64_t current = store_resource_version(server->store);
-    struct api_watch *next;
-    for (struct api_watch *watch = server->watches; watch; watch = next) {
-        next = watch->next;
+    struct api_watch *watch, *spare;
+    list_for_each_entry_safe(watch, spare, &server->watches, link) {
         if (watch->aborting) continue;
         if (now >= watch->deadline) {
             watch_end(watch, true);
@@ -291,9 +285,8 @@ void api_watch_tick(struct api_server *server)
 size_t api_watch_close_all(struct api_server *server)
 {
     size_t closed = 0;
-    struct api_watch *next;
-    for (struct api_watch *watch = server->watches; watch; watch = next) {
-        next = watch->next;
+    struct api_watch *watch, *spare;
+    list_for_each_entry_safe(watch, spare, &server->watches, link) {
         if (watch->aborting) continue;
         watch_end(watch, false);
         closed++;
@@ -305,9 +298,8 @@ size_t api_watch_bookmark_all(struct api_server *server)
 {
     size_t sent = 0;
     uint64_t current = store_resource_version(server->store);
-    struct api_watch *next;
-    for (struct api_watch *watch = server->watches; watch; watch = next) {
-        next = watch->next;
+    struct api_watch *watch, *spare;
+    list_for_each_entry_safe(watch, spare, &server->watches, link) {
         if (watch->aborting || !watch->bookmarks) continue;
         send_bookmark(watch, current > watch->last_rv ? current : watch->last_rv);
         sent++;
@@ -317,7 +309,8 @@ size_t api_watch_bookmark_all(struct api_server *server)
 
 void api_watch_detach_all(struct api_server *server)
 {
-    for (struct api_watch *watch = server->watches; watch; watch = watch->next) {
+    struct api_watch *watch;
+    list_for_each_entry(watch, &server->watches, link) {
         stop_store_watch(watch);
         watch->aborting = true;  /* nothing more is written; the close drops the connection */
     }

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+
+#include "reactor/clock.h"
 
 #define JSON_TYPE "application/json; charset=UTF-8"
 #define TEXT_TYPE "text/plain; charset=utf-8"
@@ -99,27 +100,6 @@ void pd_http_format_bytes(uint64_t bytes, char *out, size_t size)
         unit++;
     }
     snprintf(out, size, "%.4g%s", value, units[unit]);
-}
-
-void pd_http_format_time(int64_t wall_ms, char *out, size_t size)
-{
-    time_t seconds = (time_t)(wall_ms / 1000);
-    int fraction = (int)(wall_ms % 1000);
-    if (fraction < 0) {
-        fraction += 1000;
-        seconds--;
-    }
-    struct tm tm;
-    gmtime_r(&seconds, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    char frac[8] = "";
-    if (fraction) {
-        snprintf(frac, sizeof frac, ".%03d", fraction);
-        for (size_t n = strlen(frac); frac[n - 1] == '0'; n--)
-            frac[n - 1] = '\0';
-    }
-    snprintf(out, size, "%s%sZ", base, frac);
 }
 
 /* ---- rendering ---- */
@@ -501,9 +481,9 @@ static cJSON *store_json(struct pd_model *model, const struct pd_model_store *st
     if (ok && store->state != PD_STORE_TOMBSTONE)
         ok = cJSON_AddNumberToObject(status, "slow_score", 1) != NULL;
     if (ok && store->heard) {
-        pd_http_format_time(store->start_wall_ms, text, sizeof text);
+        clock_format_rfc3339(store->start_wall_ms, CLOCK_RFC3339_TRIMMED, text, sizeof text);
         ok = cJSON_AddStringToObject(status, "start_ts", text) != NULL;
-        pd_http_format_time(store->heartbeat_wall_ms, text, sizeof text);
+        clock_format_rfc3339(store->heartbeat_wall_ms, CLOCK_RFC3339_TRIMMED, text, sizeof text);
         ok = ok && cJSON_AddStringToObject(status, "last_heartbeat_ts", text);
         int64_t up = store->heartbeat_wall_ms - store->start_wall_ms;
         pd_http_format_duration(up > 0 ? (uint64_t)up : 0, text, sizeof text);
@@ -1213,7 +1193,8 @@ bool pd_http_serve_pd(struct pd_model *model, const struct pd_http_request *requ
         bool ok = json != NULL;
         if (ok && pd_model_bootstrapped(model)) {
             char text[64];
-            pd_http_format_time(pd_model_bootstrap_wall_ms(model), text, sizeof text);
+            clock_format_rfc3339(pd_model_bootstrap_wall_ms(model), CLOCK_RFC3339_TRIMMED, text,
+                                 sizeof text);
             ok = cJSON_AddStringToObject(json, "raft_bootstrap_time", text) != NULL;
         }
         ok = ok && cJSON_AddBoolToObject(json, "is_initialized", pd_model_regions_replicated(model));

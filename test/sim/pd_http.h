@@ -68,7 +68,5 @@ void pd_http_format_duration(uint64_t ms, char *out, size_t size);
 bool pd_http_parse_duration(const char *text, uint64_t *ms);
 /* docker/go-units BytesSize: "100GiB", "91.5GiB", "0B". */
 void pd_http_format_bytes(uint64_t bytes, char *out, size_t size);
-/* RFC 3339 with trimmed fractional seconds, UTC: "2026-01-01T00:00:00.5Z". */
-void pd_http_format_time(int64_t wall_ms, char *out, size_t size);
 
 #endif

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "reactor/http_server.h"
+#include "reactor/list.h"
 #include "test/sim/pd_http.h"
 
 /* A PD request held by the model's delay fault. */
@@ -17,8 +18,7 @@ struct pending {
     struct http_request *request; /* NULL once its connection went away */
     struct proxy_target target;
     char host[256];
-    struct pending *next;
-    struct pending *prev;
+    struct list_node link;        /* in the proxy's pending, until fired */
 };
 
 struct proxy {
@@ -26,7 +26,7 @@ struct proxy {
     struct http_server *server;
     proxy_lookup_fn lookup;
     void *lookup_data;
-    struct pending *pending;   /* timers not yet fired */
+    struct list_node pending;  /* timers not yet fired */
     size_t timers_open;        /* timers not yet closed */
     bool closing;
     bool server_closed;
@@ -230,18 +230,6 @@ static void pending_closed(uv_handle_t *handle)
     maybe_finish(proxy);
 }
 
-static void pending_unlink(struct pending *pending)
-{
-    struct proxy *proxy = pending->proxy;
-    if (pending->prev)
-        pending->prev->next = pending->next;
-    else
-        proxy->pending = pending->next;
-    if (pending->next)
-        pending->next->prev = pending->prev;
-    pending->next = pending->prev = NULL;
-}
-
 static void pending_gone(struct http_request *request, void *data)
 {
     (void)request;
@@ -252,7 +240,7 @@ static void pending_gone(struct http_request *request, void *data)
 static void pending_fire(uv_timer_t *timer)
 {
     struct pending *pending = timer->data;
-    pending_unlink(pending);
+    list_remove(&pending->link);
     if (pending->request) {
         struct http_request *request = pending->request;
         pending->request = NULL;
@@ -292,10 +280,7 @@ static void handle(struct http_request *request, void *data)
     pending->target = target;
     snprintf(pending->host, sizeof pending->host, "%s", host);
     pending->timer.data = pending;
-    pending->next = proxy->pending;
-    if (proxy->pending)
-        proxy->pending->prev = pending;
-    proxy->pending = pending;
+    list_insert_head(&proxy->pending, &pending->link);
     proxy->timers_open++;
     http_request_on_gone(request, pending_gone, pending);
     uv_timer_start(&pending->timer, pending_fire, delay, 0);
@@ -309,6 +294,7 @@ int proxy_start(uv_loop_t *loop, const struct proxy_options *options, struct pro
     if (!proxy)
         return -ENOMEM;
     proxy->loop = loop;
+    list_init(&proxy->pending);
     proxy->lookup = options->lookup;
     proxy->lookup_data = options->lookup_data;
     struct http_server_options server_options = { 0 };
@@ -338,9 +324,9 @@ void proxy_close(struct proxy *proxy, void (*closed)(void *data), void *data)
     proxy->closing = true;
     proxy->closed = closed;
     proxy->closed_data = data;
-    while (proxy->pending) {
-        struct pending *pending = proxy->pending;
-        pending_unlink(pending);
+    struct pending *pending;
+    while ((pending = list_first_entry(&proxy->pending, struct pending, link)) != NULL) {
+        list_remove(&pending->link);
         if (pending->request) {
             /* Answering ends the request: no gone callback will follow. */
             http_response_send_text(pending->request, 503, "text/plain; charset=utf-8",

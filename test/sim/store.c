@@ -221,10 +221,8 @@ static void make_uid(struct store *store, char out[37])
 
 static void format_timestamp_after(const struct store *store, int64_t delay_seconds, char out[32])
 {
-    time_t seconds = (time_t)(clock_wall_ms(store->clock) / 1000 + delay_seconds);
-    struct tm parts;
-    gmtime_r(&seconds, &parts);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    clock_format_rfc3339(clock_wall_ms(store->clock) + delay_seconds * 1000, CLOCK_RFC3339_SECONDS,
+                         out, 32);
 }
 
 static void format_timestamp(const struct store *store, char out[32])

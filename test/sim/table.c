@@ -107,81 +107,6 @@ bool table_parse_include(const char *value, enum table_include *out)
 
 /* ---- time ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t year, int64_t month, int64_t day)
-{
-    year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - 399) / 400;
-    int64_t year_of_era = year - era * 400;
-    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + day_of_era - 719468;
-}
-
-static bool read_digits(const char **cursor, int count, int64_t *value)
-{
-    int64_t result = 0;
-    for (int i = 0; i < count; i++) {
-        if (!isdigit((unsigned char)(*cursor)[i])) return false;
-        result = result * 10 + ((*cursor)[i] - '0');
-    }
-    *cursor += count;
-    *value = result;
-    return true;
-}
-
-static bool expect_char(const char **cursor, char c)
-{
-    if (**cursor != c) return false;
-    (*cursor)++;
-    return true;
-}
-
-bool table_parse_time(const char *text, int64_t *ms)
-{
-    if (!text) return false;
-    const char *p = text;
-    int64_t year, month, day, hour, minute, second;
-    if (!read_digits(&p, 4, &year) || !expect_char(&p, '-') || !read_digits(&p, 2, &month) ||
-        !expect_char(&p, '-') || !read_digits(&p, 2, &day) ||
-        !(expect_char(&p, 'T') || expect_char(&p, 't')) || !read_digits(&p, 2, &hour) ||
-        !expect_char(&p, ':') || !read_digits(&p, 2, &minute) || !expect_char(&p, ':') ||
-        !read_digits(&p, 2, &second))
-        return false;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return false;
-    int64_t millis = 0;
-    if (*p == '.') {
-        p++;
-        int digits = 0;
-        int64_t scale = 100;
-        for (; isdigit((unsigned char)*p) && digits < 18; p++, digits++) {
-            millis += (*p - '0') * scale;
-            scale /= 10;
-        }
-        if (digits == 0) return false;
-    }
-    int64_t offset_minutes = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1;
-        p++;
-        int64_t offset_hours, offset_mins;
-        if (!read_digits(&p, 2, &offset_hours) || !expect_char(&p, ':') ||
-            !read_digits(&p, 2, &offset_mins))
-            return false;
-        offset_minutes = sign * (offset_hours * 60 + offset_mins);
-    } else {
-        return false;
-    }
-    if (*p) return false;
-    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                      second - offset_minutes * 60;
-    *ms = seconds * 1000 + millis;
-    return true;
-}
-
 void table_format_duration(int64_t elapsed_ms, char *out, size_t size)
 {
     /* Go truncates toward zero (int(d.Seconds())); so does C's division. */
@@ -246,7 +171,7 @@ void table_format_age(const char *timestamp, int64_t now_ms, char *out, size_t s
         snprintf(out, size, "<unknown>");
         return;
     }
-    if (!table_parse_time(timestamp, &at)) {
+    if (!clock_parse_rfc3339(timestamp, &at)) {
         snprintf(out, size, "<invalid>");
         return;
     }
@@ -764,7 +689,7 @@ static void note_restart(const cJSON *status, int64_t *latest)
 {
     const cJSON *terminated = field(field(status, "lastState"), "terminated");
     int64_t at;
-    if (terminated && table_parse_time(text_at(terminated, "finishedAt"), &at) && at > *latest)
+    if (terminated && clock_parse_rfc3339(text_at(terminated, "finishedAt"), &at) && at > *latest)
         *latest = at;
 }
 
@@ -1350,34 +1275,15 @@ static void storage_class_cells(struct row *row, const cJSON *sc)
     cell_age(row, creation_of(sc));
 }
 
-/* RFC 3339 in UTC, second precision, as Go's time.RFC3339 formats a metav1.Time. */
-static void format_rfc3339(int64_t ms, char *out, size_t size)
-{
-    int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
-    int64_t rest = seconds - days * 86400;
-    /* civil_from_days (Howard Hinnant). */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t day_of_era = z - era * 146097;
-    int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    int64_t year = year_of_era + era * 400;
-    int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    int64_t mp = (5 * day_of_year + 2) / 153;
-    int64_t day = day_of_year - (153 * mp + 2) / 5 + 1;
-    int64_t month = mp < 10 ? mp + 3 : mp - 9;
-    year += month <= 2;
-    snprintf(out, size, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
-             ":%02" PRId64 "Z", year, month, day, rest / 3600, rest / 60 % 60, rest % 60);
-}
-
 static void default_cells(struct row *row, const cJSON *object)
 {
     cell_name(row, object);
     int64_t at;
-    char text[40];
-    if (table_parse_time(creation_of(object), &at)) format_rfc3339(at, text, sizeof text);
-    else snprintf(text, sizeof text, "0001-01-01T00:00:00Z");  /* Go's zero time */
+    char text[CLOCK_RFC3339_SIZE];
+    /* Go's time.RFC3339, as a metav1.Time prints; Go's zero time when unset. */
+    if (!clock_parse_rfc3339(creation_of(object), &at) ||
+        !clock_format_rfc3339(at, CLOCK_RFC3339_SECONDS, text, sizeof text))
+        snprintf(text, sizeof text, "0001-01-01T00:00:00Z");
     cell_text(row, text);
 }
 
@@ -1433,7 +1339,7 @@ static void custom_cell(struct row *row, const struct resource_printer_column *c
         int64_t at;
         char age[32];
         if (!value->valuestring[0]) snprintf(age, sizeof age, "<unknown>");
-        else if (!table_parse_time(value->valuestring, &at)) snprintf(age, sizeof age, "<invalid>");
+        else if (!clock_parse_rfc3339(value->valuestring, &at)) snprintf(age, sizeof age, "<invalid>");
         else table_format_duration(row->now_ms - at, age, sizeof age);
         cell_text(row, age);
     } else {

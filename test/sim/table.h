@@ -87,8 +87,6 @@ void table_format_duration(int64_t elapsed_ms, char *out, size_t size);
 /* The age cell of a timestamp: "<unknown>" when absent, "<invalid>" when unparseable. */
 void table_format_age(const char *timestamp, int64_t now_ms, char *out, size_t size);
 
-/* RFC 3339 ("2024-05-01T10:00:00Z", fractions and offsets allowed) to ms since the epoch. */
-bool table_parse_time(const char *text, int64_t *ms);
 
 /*
  * The first result of a JSONPath (the subset CRD printer columns use) on

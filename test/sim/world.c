@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "reactor/log.h"
 #include "test/sim/world_internal.h"
@@ -157,10 +156,7 @@ uint64_t world_after(const struct world *world, uint64_t delay_ms)
 
 void world_timestamp(const struct world *world, char out[32])
 {
-    time_t seconds = (time_t)(clock_wall_ms(world->clock) / 1000);
-    struct tm parts;
-    gmtime_r(&seconds, &parts);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    clock_format_rfc3339(clock_wall_ms(world->clock), CLOCK_RFC3339_SECONDS, out, 32);
 }
 
 static void on_uv_timer(uv_timer_t *handle);

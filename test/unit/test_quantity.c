@@ -1,4 +1,4 @@
-#include "reconcilers/api/quantity.h"
+#include "watchers/quantity.h"
 #include "test/support/test.h"
 
 #include <stdio.h>
@@ -195,6 +195,44 @@ static void quantity_compares(void)
     CHECK_INT(quantity_compare(&a, &b), 0);
 }
 
+/* Whole units, as the caches read PVC and PV sizes: rounded up, never
+ * negative, the whole uint64 range. */
+static void quantity_units_for_sizes(void)
+{
+    static const struct { const char *text; uint64_t units; } good[] = {
+        { "10Gi", 10ull << 30 }, { "500M", 500000000ull }, { "1.5Ti", 3ull << 39 },
+        { "1e3", 1000 }, { "100m", 1 }, { "1500m", 2 }, { "42", 42 }, { "+7", 7 },
+        { "0", 0 }, { "-0", 0 }, { "1e-100", 1 },
+        { "1E", 1000000000000000000ull },      /* beyond quantity_parse's range */
+        { "15Ei", 15ull << 60 },
+        { "18446744073709551615", UINT64_MAX },
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        uint64_t units = 0;
+        const char *message = NULL;
+        if (!quantity_parse_units(good[i].text, &units, &message))
+            test_fail(__FILE__, __LINE__, "\"%s\" failed: %s", good[i].text, message);
+        else if (units != good[i].units)
+            test_fail(__FILE__, __LINE__, "\"%s\" = %llu", good[i].text, (unsigned long long)units);
+    }
+    static const char *const bad[] = { "", "Gi", "10Qi", "100Ei", "16Ei", "18446744073709551616", "1 Gi" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t units = 99;
+        const char *message = NULL;
+        if (quantity_parse_units(bad[i], &units, &message))
+            test_fail(__FILE__, __LINE__, "\"%s\" accepted as %llu", bad[i], (unsigned long long)units);
+        CHECK(message && *message);
+        CHECK_INT(units, 99); /* left alone */
+    }
+    uint64_t units = 99;
+    const char *message = NULL;
+    CHECK(!quantity_parse_units("-1", &units, &message));
+    CHECK_STR(message, "must not be negative");
+    CHECK(!quantity_parse_units(NULL, &units, &message));
+    CHECK_STR(message, "empty quantity");
+    CHECK_INT(units, 99);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
@@ -203,6 +241,7 @@ int main(int argc, char **argv)
         TEST_CASE(quantity_limits),
         TEST_CASE(quantity_value_rounds_up),
         TEST_CASE(quantity_compares),
+        TEST_CASE(quantity_units_for_sizes),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -892,8 +892,6 @@ static void encodings(void)
     CHECK_STR(text, "0B");
     pd_http_format_bytes(2146409906586ULL, text, sizeof text);
     CHECK_STR(text, "1.952TiB");
-    pd_http_format_time(START_WALL_MS + 3600500, text, sizeof text);
-    CHECK_STR(text, "2026-01-01T01:00:00.5Z");
 }
 
 /* ---- the world: pods in the store drive the model ---- */

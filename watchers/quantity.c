@@ -1,13 +1,10 @@
-#include "reconcilers/api/quantity.h"
+#include "watchers/quantity.h"
 
 #include <stdio.h>
 #include <string.h>
 
 typedef unsigned __int128 u128;
 
-/* Largest magnitude an int64 holds, for a positive and a negative value. */
-#define MAX_POSITIVE ((u128)INT64_MAX)
-#define MAX_NEGATIVE ((u128)INT64_MAX + 1)
 
 /* More significant digits than a 128-bit accumulator holds exactly. */
 #define MAX_DIGITS 38
@@ -67,11 +64,19 @@ static bool parse_suffix(const char *suffix, int *exponent, int *bits, enum quan
     return true;
 }
 
-bool quantity_parse(const char *text, struct quantity *out, const char **message)
+/* A parsed quantity as a magnitude in units of 10^-`decimals` (3: milli-units,
+ * 0: whole units), rounded away from zero, with its sign and notation. */
+struct scaled {
+    bool negative;
+    u128 magnitude;
+    enum quantity_format format;
+};
+
+/* Parses `text` into *out, failing (with *message set) when the magnitude
+ * exceeds `limit` (`negative_limit` for a negative value). */
+static bool parse_scaled(const char *text, long decimals, u128 limit, u128 negative_limit,
+                         struct scaled *out, const char **message)
 {
-    const char *ignored;
-    if (!message)
-        message = &ignored;
     if (!text || !*text) {
         *message = "empty quantity";
         return false;
@@ -131,23 +136,24 @@ bool quantity_parse(const char *text, struct quantity *out, const char **message
         *message = "too many significant digits";
         return false;
     }
+    out->negative = negative;
+    out->format = format;
     if (count == 0) {
-        out->milli = 0;
-        out->format = format;
+        out->magnitude = 0;
         return true;
     }
     u128 mantissa = 0;
     for (size_t i = 0; i < count; i++)
         mantissa = mantissa * 10 + (u128)(digits[i] - '0');
-    u128 limit = negative ? MAX_NEGATIVE : MAX_POSITIVE;
+    if (negative)
+        limit = negative_limit;
     if (huge) {
         if (exponent > 0) {
             *message = "value out of range";
             return false;
         }
-        /* A vanishing fraction of a unit still rounds up to 1m. */
-        out->milli = negative ? -1 : 1;
-        out->format = format;
+        /* A vanishing fraction of a unit still rounds up to the smallest one. */
+        out->magnitude = 1;
         return true;
     }
     if (bits > 0) {
@@ -157,7 +163,7 @@ bool quantity_parse(const char *text, struct quantity *out, const char **message
         }
         mantissa <<= bits;
     }
-    long power = scale + 3 + exponent; /* milli-units × 10^power */
+    long power = scale + decimals + exponent; /* units of 10^-decimals × 10^power */
     u128 result;
     if (power >= 0) {
         result = mantissa;
@@ -173,7 +179,7 @@ bool quantity_parse(const char *text, struct quantity *out, const char **message
             return false;
         }
     } else if (-power > MAX_DIGITS) {
-        result = 1; /* 0 < value < 1m: rounds up */
+        result = 1; /* 0 < value < the smallest unit: rounds up */
     } else {
         u128 divisor = 1;
         for (long i = 0; i < -power; i++)
@@ -184,8 +190,36 @@ bool quantity_parse(const char *text, struct quantity *out, const char **message
             return false;
         }
     }
-    out->milli = negative ? (int64_t)(0 - (uint64_t)result) : (int64_t)result;
-    out->format = format;
+    out->magnitude = result;
+    return true;
+}
+
+bool quantity_parse(const char *text, struct quantity *out, const char **message)
+{
+    const char *ignored;
+    struct scaled scaled;
+    if (!parse_scaled(text, 3, (u128)INT64_MAX, (u128)INT64_MAX + 1, &scaled,
+                      message ? message : &ignored))
+        return false;
+    uint64_t milli = (uint64_t)scaled.magnitude;
+    out->milli = scaled.negative ? (int64_t)(0 - milli) : (int64_t)milli;
+    out->format = scaled.format;
+    return true;
+}
+
+bool quantity_parse_units(const char *text, uint64_t *units, const char **message)
+{
+    const char *ignored;
+    if (!message)
+        message = &ignored;
+    struct scaled scaled;
+    if (!parse_scaled(text, 0, (u128)UINT64_MAX, (u128)UINT64_MAX, &scaled, message))
+        return false;
+    if (scaled.negative && scaled.magnitude != 0) {
+        *message = "must not be negative";
+        return false;
+    }
+    *units = (uint64_t)scaled.magnitude;
     return true;
 }
 

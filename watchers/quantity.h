@@ -1,24 +1,29 @@
 /*
- * quantity: Kubernetes resource quantities ("500m", "2", "1.5", "1Gi",
- * "512Mi", "1G", "100k", "1e3") held exactly as a count of milli-units
- * (for memory and storage: milli-bytes), with the notation they were written
- * in so they print back the way Kubernetes prints them.
+ * quantity: the one parser of Kubernetes resource quantities ("500m", "2",
+ * "1.5", "1Gi", "512Mi", "1G", "100k", "1e3"). Two readings of one grammar:
+ *   - quantity_parse: exactly, as a count of milli-units (for memory and
+ *     storage: milli-bytes) with the notation it was written in, so it
+ *     prints back the way Kubernetes prints it (TidbCluster requests and
+ *     limits, which are validated, compared and written into pods);
+ *   - quantity_parse_units: whole units rounded up, not negative, the wide
+ *     range of a uint64 (the caches' PVC and PV sizes in bytes).
  *
  * Grammar (the API server's): an optional sign, digits with an optional
  * decimal point (".5", "1.", "1.5"), then one suffix: a binary one (Ki Mi Gi
  * Ti Pi Ei), a decimal one (n u m "" k M G T P E) or an exponent
  * (e3, E-2, e+6).
  *
- * Precision: values finer than 1m (e.g. "100u", "0.0001") are rounded away
- * from zero to the next milli-unit, as Kubernetes rounds sub-nano values;
- * no value in a TidbCluster needs finer units. The range is what an int64 of
- * milli-units holds (about 8 PiB); larger values are an error, never a
- * silent wrap.
+ * Precision: values finer than the unit counted (1m for quantity_parse,
+ * 1 for quantity_parse_units; e.g. "100u", "0.0001") are rounded away from
+ * zero to the next one, as Kubernetes rounds sub-nano values; no value in a
+ * TidbCluster needs finer units. The range of quantity_parse is what an
+ * int64 of milli-units holds (about 8 PiB), that of quantity_parse_units a
+ * uint64 of units (16 EiB); larger values are an error, never a silent wrap.
  *
  * Pure functions, no allocation.
  */
-#ifndef RECONCILERS_QUANTITY_H
-#define RECONCILERS_QUANTITY_H
+#ifndef WATCHERS_QUANTITY_H
+#define WATCHERS_QUANTITY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +46,12 @@ struct quantity {
 /* Parses `text` into *out. On failure returns false, leaves *out alone and
  * points *message (if not NULL) at a static explanation. */
 bool quantity_parse(const char *text, struct quantity *out, const char **message);
+
+/* Parses `text` as whole units, rounded up ("100m" → 1, "1.5Ti" →
+ * 1649267441664, "1E" → 10^18). False (with *message as above, or "must not be
+ * negative") on anything malformed, negative or above UINT64_MAX; *units is
+ * then left alone. */
+bool quantity_parse_units(const char *text, uint64_t *units, const char **message);
 
 /* Whole units, rounded up (as Kubernetes' Value()): "1500m" → 2, "1Gi" → 1073741824. */
 int64_t quantity_value(const struct quantity *quantity);
