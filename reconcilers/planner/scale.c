@@ -212,6 +212,21 @@ static bool delete_pod(struct planning *p, const struct member_row *row, const c
                 row->name, why);
 }
 
+/* Adds a merge patch setting annotation `key` of `name` to now. */
+static bool stamp(struct planning *p, struct plan *into, const struct kube_resource *resource, const char *name,
+                  const char *key, const char *why)
+{
+    char when[32];
+    planner_format_time(p->world->now_ms, when);
+    cJSON *patch = cJSON_CreateObject();
+    cJSON *annotations = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
+    if (!annotations || !cJSON_AddStringToObject(annotations, key, when)) {
+        cJSON_Delete(patch);
+        return false;
+    }
+    return plan_merge_patch(into, resource, name, patch, why);
+}
+
 /* The claim of a member whose pod is gone: deleted or kept per policy. */
 static bool reclaim(struct planning *p, const struct member_row *row)
 {
@@ -226,21 +241,10 @@ static bool reclaim(struct planning *p, const struct member_row *row)
         return tell(p, into, false, "Scaling", "scaling in %s: deleting claim %s (pvReclaimPolicy Delete)",
                     component_name(row->component), row->pvc->meta.name);
     }
-    char when[32];
-    planner_format_time(p->world->now_ms, when);
-    cJSON *patch = cJSON_CreateObject();
-    cJSON *annotations = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
-    if (!annotations || !cJSON_AddStringToObject(annotations, ANNOTATION_PVC_DEFER_DELETING, when)) {
-        cJSON_Delete(patch);
-        return oom(p);
-    }
     struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
                                        row->component, row->ordinal, "pvReclaimPolicy Retain");
-    if (!into) {
-        cJSON_Delete(patch);
-        return oom(p);
-    }
-    if (!plan_merge_patch(into, &kube_resource_pvcs, row->pvc->meta.name, patch, "scale in: keep the claim, deferred"))
+    if (!into || !stamp(p, into, &kube_resource_pvcs, row->pvc->meta.name, ANNOTATION_PVC_DEFER_DELETING,
+                        "scale in: keep the claim, deferred"))
         return oom(p);
     return tell(p, into, false, "Scaling", "scaling in %s: %s is gone; claim %s kept (pvReclaimPolicy %s), never reused",
                 component_name(row->component), row->name, row->pvc->meta.name, policy ? policy : "Retain");
@@ -308,18 +312,9 @@ static bool delete_store(struct planning *p, const struct member_row *row)
     struct plan *into = disrupt(p, DISRUPTION_DELETE_STORE, row, "replicas lowered");
     if (!into || !plan_pd(into, ACTION_PD_DELETE_STORE, NULL, row->store->id, "scale in: PD moves the store's regions"))
         return oom(p);
-    if (row->pod && !object_annotation(&row->pod->meta, ANNOTATION_SCALE_IN_TIME)) {
-        char when[32];
-        planner_format_time(p->world->now_ms, when);
-        cJSON *patch = cJSON_CreateObject();
-        cJSON *annotations = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
-        if (!annotations || !cJSON_AddStringToObject(annotations, ANNOTATION_SCALE_IN_TIME, when)) {
-            cJSON_Delete(patch);
-            return oom(p);
-        }
-        if (!plan_merge_patch(into, &kube_resource_pods, row->pod->meta.name, patch, "scale in: when it started"))
-            return oom(p);
-    }
+    if (row->pod && !object_annotation(&row->pod->meta, ANNOTATION_SCALE_IN_TIME) &&
+        !stamp(p, into, &kube_resource_pods, row->pod->meta.name, ANNOTATION_SCALE_IN_TIME, "scale in: when it started"))
+        return oom(p);
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
     return tell(p, into, false, "Scaling", "scaling in tikv: deleting store %llu (%s); PD moves its %llu regions away",
                 (unsigned long long)row->store->id, row->name, (unsigned long long)row->store->region_count);
