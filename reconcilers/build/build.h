@@ -18,9 +18,9 @@
  * Generated specs are STABLE: the same spec gives byte-identical JSON, with
  * no timestamps or random parts, so an operator upgrade never restarts a
  * database pod. A pod records the hash of what it was built from in the
- * annotation `tidb.pingcap.com/spec-hash` (see build_pod_spec_hash). No
- * planner reads it yet: rolling restarts are issue 13's upgrade concern,
- * which will compare it (today a changed spec restarts nothing).
+ * annotation `tidb.pingcap.com/spec-hash` (see build_pod_spec_hash); the
+ * planner's upgrade concern restarts a member whose hash differs from the
+ * spec's (reconcilers/planner/upgrade.c).
  *
  * Every function returns a new cJSON tree the caller owns, or NULL when
  * memory runs out (or the component is not present in the spec).
@@ -39,6 +39,9 @@
 /* On a member's PVC after scale-in (PingCAP's name): its time; the claim is
  * no longer a member's and is never reused by a new member. */
 #define ANNOTATION_PVC_DEFER_DELETING "tidb.pingcap.com/pvc-defer-deleting"
+/* On a TiKV pod whose leaders are being evicted for a restart: when that
+ * began (RFC 3339; PingCAP's name, without a prefix). */
+#define ANNOTATION_EVICT_LEADER_BEGIN "evictLeaderBeginTime"
 /* On a TiKV pod whose store deletion was asked for: when (RFC 3339). */
 #define ANNOTATION_SCALE_IN_TIME "tidb.pingcap.com/scale-in-time"
 
@@ -131,7 +134,7 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
 /* The hash recorded in ANNOTATION_SPEC_HASH: of everything in the pod spec
  * that comes from the TidbCluster (image, config, resources, placement), as
  * 16 hex digits. Two pods need no restart when their hashes are equal
- * (the rule the upgrade concern will apply; nothing restarts pods yet).
+ * (the rule the upgrade concern applies).
  * It hashes the TidbCluster's inputs, not the generated pod: a new operator
  * release that writes pods (or start scripts) differently changes no hash,
  * so it restarts nothing; pods keep their ConfigMap until restarted for a

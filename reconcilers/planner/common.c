@@ -183,3 +183,20 @@ int planner_store_ordinal(const struct tidbcluster *cluster, const char *address
         planner_format(pod, size, "%s", name);
     return ordinal;
 }
+
+bool planner_member_healthy(const struct member_row *row)
+{
+    if (!row->pod || !row->ready)
+        return false;
+    if (row->component == TC_PD)
+        return row->pd_member && row->pd_health == MEMBER_HEALTH_GOOD;
+    if (row->component == TC_TIKV)
+        return row->store_up;
+    return true;
+}
+
+void planner_note_progress(struct planning *p, enum concern concern, const char *text)
+{
+    if (concern < CONCERN_COUNT && !p->progress[concern][0])
+        planner_format(p->progress[concern], sizeof p->progress[concern], "%s", text);
+}

@@ -54,6 +54,8 @@ static bool planner_arbitrate(struct planning *p)
         return true;
     const struct safety_refusal *refusal = &p->safety.first_refusal;
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    if (refusal->concern < CONCERN_COUNT && refusal->concern != CONCERN_BRINGUP)
+        planner_format(p->progress[refusal->concern], sizeof p->progress[refusal->concern], "%s", refusal->message);
     if (strcmp(refusal->rule, "bounded_creates") == 0)
         return true;
     /* A scale-in that the data rules refuse will not go by itself: the
@@ -91,7 +93,7 @@ bool planner_plan(const struct observed_cluster *world, struct plan *out)
                           .paused = cluster->spec.paused == TC_TRUE };
     bool ok = planner_assess(&p) && proposals_init(&p.proposals, out);
     if (ok && !p.paused)
-        ok = bringup_propose(&p) && scale_propose(&p) && planner_arbitrate(&p);
+        ok = bringup_propose(&p) && scale_propose(&p) && upgrade_propose(&p) && planner_arbitrate(&p);
     struct ready_verdict verdict;
     planner_ready_verdict(&p, &verdict);
     if (!verdict.ready && !p.paused)

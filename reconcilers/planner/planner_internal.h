@@ -46,9 +46,10 @@
 #define REASON_TIKV_STORE_NOT_UP "TiKVStoreNotUp"
 #define REASON_TIDB_NOT_READY "TiDBNotReady"
 
-/* PingCAP's component phases we use so far (upgrade comes later). */
+/* PingCAP's component phases. */
 #define PHASE_NORMAL "Normal"
 #define PHASE_SCALE "Scale"
+#define PHASE_UPGRADE "Upgrade"
 
 /* One component as observed. */
 struct component_view {
@@ -100,6 +101,11 @@ struct planning {
     struct member_table members;
     struct proposals proposals;
     struct safety_outcome safety;
+    /* What each concern is doing or waiting for this pass (the first step
+     * it told, or the arbiter's refusal of it); "" when idle. Status shows
+     * it as the Scaling / Upgrading condition. */
+    char progress[CONCERN_COUNT][PLANNER_MESSAGE_MAX];
+    bool upgrading[TC_COMPONENT_COUNT]; /* members out of date: phase Upgrade */
 };
 
 /* ---- common.c: lookups and small helpers ---- */
@@ -135,6 +141,12 @@ const char *planner_component_image(const struct tidbcluster *cluster, enum tc_c
 /* snprintf into out, truncating safely. */
 void planner_format(char *out, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
+/* A member is healthy: its pod is Ready and, for PD, it is a healthy PD
+ * member; for TiKV, its store is Up. */
+bool planner_member_healthy(const struct member_row *row);
+/* Records `text` as the concern's progress unless it has one already. */
+void planner_note_progress(struct planning *p, enum concern concern, const char *text);
+
 /* ---- assess.c ---- */
 
 /* Builds p->members and fills p->pd and p->component[] from p->world.
@@ -167,6 +179,12 @@ bool planner_propose_member(struct planning *p, enum concern concern, const stru
 /* Proposes the next scale-out and scale-in step of every running
  * component. False on out of memory. */
 bool scale_propose(struct planning *p);
+
+/* ---- upgrade.c: the upgrade concern ---- */
+
+/* Proposes the next rolling-restart step (PD, then TiKV, then TiDB) and
+ * removes evict-leader schedulers no step needs. False on out of memory. */
+bool upgrade_propose(struct planning *p);
 
 /* Proposes the missing objects of every component whose gate is open, and
  * records (event + requeue) why the others wait. False on out of memory. */

@@ -141,6 +141,10 @@ static const struct member_row *disruption_in_progress(const struct safety_world
                 continue;
             if (row->terminating || (row->store && row->store->state_name == PD_STORE_OFFLINE))
                 return row;
+            /* A member that should run but does not (its pod being
+             * recreated, not ready yet): still down from the last step. */
+            if (row->desired && row->existing && (!row->pod || !row->ready))
+                return row;
         }
     }
     return NULL;
@@ -155,8 +159,10 @@ static const char *rule_one_disruption_at_a_time(const struct safety_world *worl
         return refuse(refusal, "one_disruption_at_a_time", "another disruption was admitted in this pass");
     const struct member_row *busy = disruption_in_progress(world, target_row(world, proposal));
     if (busy)
-        return refuse(refusal, "one_disruption_at_a_time", "%s is being %s", busy->name,
-                      busy->terminating ? "deleted" : "taken offline");
+        return refuse(refusal, "one_disruption_at_a_time", "%s is %s", busy->name,
+                      busy->terminating                                            ? "being deleted"
+                      : busy->store && busy->store->state_name == PD_STORE_OFFLINE ? "being taken offline"
+                                                                                   : "not running and ready");
     return NULL;
 }
 
@@ -186,7 +192,10 @@ static const char *rule_pd_quorum_kept(const struct safety_world *world, const s
     /* Removing a member shrinks the quorum it is counted in. */
     if (proposal->disruption == DISRUPTION_REMOVE_MEMBER && target && target->pd_member && members > 1)
         quorum = (members - 1) / 2 + 1;
-    if (members > 0 && healthy_others < quorum)
+    /* A lone member restarting (an upgrade of a one-member PD) keeps no
+     * quorum of others; there is none to keep. */
+    bool alone = members == 1 && target && target->pd_member && proposal->disruption == DISRUPTION_RESTART;
+    if (members > 0 && healthy_others < quorum && !alone)
         return refuse(refusal, "pd_quorum_kept", "only %d other PD members are healthy, %d needed for quorum",
                       healthy_others, quorum);
     if (target && target->pd_leader && members > 1)
@@ -259,6 +268,28 @@ static const char *rule_up_stores_kept(const struct safety_world *world, const s
     return NULL;
 }
 
+static const char *rule_tikv_restart_with_other_stores_up(const struct safety_world *world,
+                                                          const struct proposal *proposal,
+                                                          struct safety_refusal *refusal)
+{
+    if (proposal->component != TC_TIKV ||
+        (proposal->disruption != DISRUPTION_RESTART && proposal->disruption != DISRUPTION_TRANSFER_LEADER))
+        return NULL;
+    const char *force = tidbcluster_annotation(world->cluster, SAFETY_ANNOTATION_FORCE_UPGRADE);
+    if (force && strcmp(force, "true") == 0)
+        return NULL;
+    const struct member_row *target = target_row(world, proposal);
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(world->members, TC_TIKV, &count);
+    for (size_t i = 0; i < count; i++)
+        if (&rows[i] != target && rows[i].store && !rows[i].store_up && !rows[i].store_tombstone)
+            return refuse(refusal, "tikv_restart_with_other_stores_up",
+                          "store %llu (%s) is %s (annotation %s: \"true\" overrides)",
+                          (unsigned long long)rows[i].store->id, rows[i].name,
+                          pd_store_state_name_text(rows[i].store->state_name), SAFETY_ANNOTATION_FORCE_UPGRADE);
+    return NULL;
+}
+
 static const char *rule_no_double_attach(const struct safety_world *world, const struct proposal *proposal,
                                          struct safety_refusal *refusal)
 {
@@ -301,6 +332,8 @@ static const char *judge_disruption(const struct safety_world *world, const stru
         rule = rule_store_data_kept_until_tombstone(world, proposal, refusal);
     if (!rule)
         rule = rule_up_stores_kept(world, proposal, refusal);
+    if (!rule)
+        rule = rule_tikv_restart_with_other_stores_up(world, proposal, refusal);
     if (!rule)
         rule = rule_no_double_attach(world, proposal, refusal);
     return rule;

@@ -28,11 +28,13 @@
  *       pd_bootstrap_once: they must start together).
  *   one_disruption_at_a_time  at most one disruptive proposal per cluster
  *       and pass, and none while another member is being disrupted (a PD
- *       or TiKV pod terminating, a TiKV store Offline) unless it concerns
- *       that same member.
+ *       or TiKV pod terminating, a TiKV store Offline, a desired PD or TiKV
+ *       member whose pod is missing or not ready) unless it concerns that
+ *       same member.
  *   pd_quorum_kept  (Never 1) a PD member is taken down only if the other
  *       healthy members still form a quorum of the PD members, and never
- *       while it is the leader (transfer leadership first).
+ *       while it is the leader (transfer leadership first); a one-member
+ *       PD may restart (there is no quorum of others to keep).
  *   tikv_leaders_evicted_first  (Never 2) a TiKV store that is Up and holds
  *       leaders is restarted only once its leaders are evicted (an
  *       evict-leader scheduler names it and its leader count is 0) or the
@@ -44,6 +46,11 @@
  *       stores than PD's max-replicas (3 when PD's config is unknown),
  *       and never goes while another store of ours is Down or
  *       Disconnected.
+ *   tikv_restart_with_other_stores_up  a TiKV member is restarted (or its
+ *       leaders evicted for a restart) only while every other store of
+ *       ours is Up or Tombstone, unless the TidbCluster carries
+ *       SAFETY_ANNOTATION_FORCE_UPGRADE "true": a second store down could
+ *       leave regions without a majority.
  *   no_double_attach  (Never 4) a member whose pod's node is still known
  *       and not Ready is never moved: the node may still be writing to the
  *       volume; it moves only once the node is confirmed gone.
@@ -66,6 +73,9 @@
 #define SAFETY_CREATE_CAP 32
 #define SAFETY_SLOW_START_FIRST 4
 #define SAFETY_MESSAGE_MAX 512
+/* On the TidbCluster (PingCAP's name): "true" lets a TiKV restart go while
+ * another store is not Up (rule tikv_restart_with_other_stores_up). */
+#define SAFETY_ANNOTATION_FORCE_UPGRADE "tidb.pingcap.com/force-upgrade"
 
 enum concern {
     CONCERN_BRINGUP,
@@ -100,7 +110,8 @@ struct proposal {
     enum tc_component component;
     int ordinal;                 /* -1: not about one member */
     bool bootstrap_set;          /* a PD bootstrap member (pd_bootstrap_once) */
-    bool eviction_timed_out;     /* tikv_leaders_evicted_first: the concern's timeout passed */
+    bool eviction_timed_out;     /* tikv_leaders_evicted_first: the concern's timeout passed,
+                                  * or no other store can take the leaders */
     size_t first_action;         /* in proposals.actions */
     size_t action_count;
     char why[SAFETY_MESSAGE_MAX];

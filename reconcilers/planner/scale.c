@@ -71,6 +71,7 @@ static bool tell(struct planning *p, struct plan *into, bool warning, const char
     va_end(args);
     if (!into)
         return oom(p);
+    planner_note_progress(p, CONCERN_SCALE, text);
     return plan_event(into, warning, reason, "%s", text);
 }
 
@@ -82,17 +83,6 @@ static bool wait_note(struct planning *p, enum tc_component component, bool warn
     struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_NOTE, DISRUPTION_NONE, component, -1,
                                        reason);
     return tell(p, into, warning, reason, "%s", text);
-}
-
-static bool member_healthy(const struct member_row *row)
-{
-    if (!row->pod || !row->ready)
-        return false;
-    if (row->component == TC_PD)
-        return row->pd_member && row->pd_health == MEMBER_HEALTH_GOOD;
-    if (row->component == TC_TIKV)
-        return row->store_up;
-    return true;
 }
 
 static int scale_out_parallelism(const struct tidbcluster *cluster, enum tc_component component)
@@ -130,7 +120,7 @@ static bool scale_out(struct planning *p, enum tc_component component)
     for (size_t i = 0; i < count; i++) {
         if (rows[i].desired && !rows[i].existing)
             wanted = true;
-        if (rows[i].existing && !sick && !member_healthy(&rows[i]))
+        if (rows[i].existing && !sick && !planner_member_healthy(&rows[i]))
             sick = &rows[i];
     }
     if (!wanted)
@@ -265,7 +255,7 @@ static const struct member_row *leader_heir(const struct planning *p, const stru
     size_t count = 0;
     const struct member_row *rows = member_table_rows(&p->members, TC_PD, &count);
     for (size_t i = 0; i < count; i++)
-        if (&rows[i] != victim && rows[i].desired && member_healthy(&rows[i]))
+        if (&rows[i] != victim && rows[i].desired && planner_member_healthy(&rows[i]))
             return &rows[i];
     return NULL;
 }

@@ -222,6 +222,15 @@ static bool fill_pd_member(struct tc_pd_member *out, const struct pd_snapshot_da
                     transition_time(old ? old->last_transition_time : NULL, !old || old->health != health, now));
 }
 
+/* Upgrade while members are out of date, else Normal when every desired
+ * member is there and healthy, else Scale. */
+static const char *phase_of(const struct planning *p, enum tc_component component, bool normal)
+{
+    if (p->upgrading[component])
+        return PHASE_UPGRADE;
+    return normal ? PHASE_NORMAL : PHASE_SCALE;
+}
+
 static bool fill_pd(const struct planning *p, struct tc_pd_status *out, const char *now)
 {
     const struct tidbcluster_status *current = &p->cluster->status;
@@ -232,7 +241,7 @@ static bool fill_pd(const struct planning *p, struct tc_pd_status *out, const ch
     out->ready_replicas = view->ready;
     bool normal = view->pods == view->desired && p->pd.members_known && p->pd.own_members == view->desired &&
                   p->pd.healthy == view->desired;
-    if (!set_text(&out->phase, normal ? PHASE_NORMAL : PHASE_SCALE) ||
+    if (!set_text(&out->phase, phase_of(p, TC_PD, normal)) ||
         !set_text(&out->image, planner_component_image(p->cluster, TC_PD)))
         return false;
     if (!pd || !p->pd.members_known)
@@ -292,7 +301,7 @@ static bool fill_tikv(const struct planning *p, struct tc_tikv_status *out, cons
     out->ready_replicas = view->ready;
     bool normal = view->pods == view->desired && p->pd.stores_counted == view->desired &&
                   p->pd.stores_up == view->desired;
-    if (!set_text(&out->phase, normal ? PHASE_NORMAL : PHASE_SCALE) ||
+    if (!set_text(&out->phase, phase_of(p, TC_TIKV, normal)) ||
         !set_text(&out->image, planner_component_image(p->cluster, TC_TIKV)))
         return false;
     if (!pd || !p->pd.stores_known)
@@ -322,7 +331,7 @@ static bool fill_tidb(const struct planning *p, struct tc_tidb_status *out, cons
     out->replicas = view->pods;
     out->ready_replicas = view->ready;
     bool normal = view->pods == view->desired && view->ready == view->desired;
-    if (!set_text(&out->phase, normal ? PHASE_NORMAL : PHASE_SCALE) ||
+    if (!set_text(&out->phase, phase_of(p, TC_TIDB, normal)) ||
         !set_text(&out->image, planner_component_image(p->cluster, TC_TIDB)))
         return false;
     RELEASE_LIST(out->members, tidb_member_release);
@@ -349,25 +358,81 @@ static bool fill_tidb(const struct planning *p, struct tc_tidb_status *out, cons
 
 /* ---- conditions and writing ---- */
 
-static bool set_ready_condition(struct tidbcluster_status *status, bool ready, const char *reason,
-                                const char *message, const char *now)
+/* Sets condition `type` (added when missing); its lastUpdateTime moves only
+ * when status, reason or message does, lastTransitionTime only when the
+ * status does. */
+static bool set_condition(struct tidbcluster_status *status, const char *type, bool value, const char *reason,
+                          const char *message, const char *now)
 {
     struct tc_condition *condition = NULL;
     for (size_t i = 0; i < status->conditions.count && !condition; i++)
-        if (same_text(status->conditions.items[i].type, CONDITION_READY))
+        if (same_text(status->conditions.items[i].type, type))
             condition = &status->conditions.items[i];
     if (!condition) {
         condition = tidbcluster_list_add(&status->conditions.items, &status->conditions.count, sizeof *condition);
-        if (!condition || !set_text(&condition->type, CONDITION_READY))
+        if (!condition || !set_text(&condition->type, type))
             return false;
     }
-    const char *value = ready ? "True" : "False";
-    bool flipped = !same_text(condition->status, value);
+    const char *text = value ? "True" : "False";
+    bool flipped = !same_text(condition->status, text);
     if (!flipped && same_text(condition->reason, reason) && same_text(condition->message, message))
         return true;
-    return set_text(&condition->status, value) && set_text(&condition->reason, reason) &&
+    return set_text(&condition->status, text) && set_text(&condition->reason, reason) &&
            set_text(&condition->message, message) && set_text(&condition->last_update_time, now) &&
            (!flipped && condition->last_transition_time ? true : set_text(&condition->last_transition_time, now));
+}
+
+static bool set_ready_condition(struct tidbcluster_status *status, bool ready, const char *reason,
+                                const char *message, const char *now)
+{
+    return set_condition(status, CONDITION_READY, ready, reason, message, now);
+}
+
+static bool has_condition(const struct tidbcluster_status *status, const char *type)
+{
+    for (size_t i = 0; i < status->conditions.count; i++)
+        if (same_text(status->conditions.items[i].type, type))
+            return true;
+    return false;
+}
+
+/* A condition that is True while something is going on (its message says
+ * what), and False once it is over; never added to a cluster that never
+ * had it, so a settled cluster's status does not change. */
+static bool set_activity_condition(struct tidbcluster_status *status, const char *type, const char *active_reason,
+                                   const char *message, const char *idle_message, const char *now)
+{
+    if (message && message[0])
+        return set_condition(status, type, true, active_reason, message, now);
+    if (!has_condition(status, type))
+        return true;
+    return set_condition(status, type, false, "Idle", idle_message, now);
+}
+
+/* Conditions beside Ready: Scaling and Upgrading (what the concern does or
+ * waits for), Paused. */
+static bool set_activity_conditions(const struct planning *p, struct tidbcluster_status *next, const char *now)
+{
+    char paused[PLANNER_MESSAGE_MAX] = "";
+    if (p->paused) {
+        const struct member_row *evicting = NULL;
+        size_t count = 0;
+        const struct member_row *rows = member_table_rows(&p->members, TC_TIKV, &count);
+        for (size_t i = 0; i < count && !evicting; i++)
+            if (rows[i].evicting && rows[i].store)
+                evicting = &rows[i];
+        if (evicting)
+            planner_format(paused, sizeof paused, "%s; the evict-leader scheduler of store %llu (%s) stays until then",
+                           PAUSED_MESSAGE, (unsigned long long)evicting->store->id, evicting->name);
+        else
+            planner_format(paused, sizeof paused, "%s", PAUSED_MESSAGE);
+    }
+    return set_activity_condition(next, "Scaling", "ScaleInProgress", p->paused ? "" : p->progress[CONCERN_SCALE],
+                                  "no scale in progress", now) &&
+           set_activity_condition(next, "Upgrading", "UpgradeInProgress",
+                                  p->paused ? "" : p->progress[CONCERN_UPGRADE], "every member runs the current spec",
+                                  now) &&
+           set_activity_condition(next, "Paused", "Paused", paused, "not paused", now);
 }
 
 /* decode(encode()) is the deep copy: one definition of the status shape. */
@@ -481,6 +546,9 @@ static bool plan_ready_flip_event(struct planning *p, const struct ready_verdict
     const char *before = written_ready(&p->cluster->status);
     if (verdict->ready && !same_text(before, "True"))
         return plan_event(p->plan, false, REASON_READY, "%s", verdict->message);
+    /* Pausing is the user's choice, not a failure: a Normal Event. */
+    if (!verdict->ready && same_text(before, "True") && p->paused)
+        return plan_event(p->plan, false, REASON_PAUSED, "%s", verdict->message);
     if (!verdict->ready && same_text(before, "True"))
         return plan_event(p->plan, true, verdict->reason, "cluster is not ready: %s", verdict->message);
     return true;
@@ -502,7 +570,8 @@ bool planner_plan_status(struct planning *p, const struct ready_verdict *verdict
         if (ok && p->component[TC_TIDB].present)
             ok = fill_tidb(p, &next.tidb, now);
         ok = ok && plan_ready_flip_event(p, verdict_in) &&
-             set_ready_condition(&next, verdict_in->ready, verdict_in->reason, verdict_in->message, now);
+             set_ready_condition(&next, verdict_in->ready, verdict_in->reason, verdict_in->message, now) &&
+             set_activity_conditions(p, &next, now);
         ok = ok && write_if_changed(p->plan, cluster->name, cluster->namespace, cluster->resource_version,
                                     &cluster->status, &next);
     }
