@@ -32,6 +32,9 @@
  * no upgrade step needs (the member is up to date and its store Up, or the
  * member is gone) is removed, also one left by a crashed operator.
  *
+ * A wait for a member not ready for more than UPGRADE_STALL_MS becomes a
+ * Warning UpgradeStalled that names the way out (fix the spec).
+ *
  * Facts for status: p->upgrading[c] (phase Upgrade) and the progress text.
  */
 #include "reconcilers/planner/planner_internal.h"
@@ -44,6 +47,8 @@
 #include <string.h>
 
 #define UPGRADE_EVICT_TIMEOUT_DEFAULT_MS (1500LL * 60 * 1000)
+/* A member the roll waits for, not ready this long: a Warning. */
+#define UPGRADE_STALL_MS (10LL * 60 * 1000)
 
 static const char *component_name(enum tc_component component)
 {
@@ -356,8 +361,15 @@ static enum component_roll roll_component(struct planning *p, enum tc_component 
         return ROLL_MOVING;
     }
     if (sick) {
-        wait_note(p, component, false, "Upgrading", "upgrading %s waits: %s is not healthy (%s)",
-                  component_name(component), sick->name, sick_because);
+        int64_t since = sick->unready_since_ms;
+        if (since > 0 && p->world->now_ms - since > UPGRADE_STALL_MS)
+            wait_note(p, component, true, "UpgradeStalled",
+                      "upgrading %s waits: %s has not been healthy for more than %d minutes (%s); if the new image "
+                      "or config cannot start, fix the spec: the roll resumes from that member",
+                      component_name(component), sick->name, (int)(UPGRADE_STALL_MS / 60000), sick_because);
+        else
+            wait_note(p, component, false, "Upgrading", "upgrading %s waits: %s is not healthy (%s)",
+                      component_name(component), sick->name, sick_because);
         return ROLL_MOVING;
     }
     upgrade_member(p, next ? next : leader);
