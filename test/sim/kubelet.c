@@ -347,6 +347,22 @@ static bool alive(const struct sim_pod *pod)
     return pod->node && !pod->node->failed;
 }
 
+/* The name of the pod's first container whose image is one of the world's
+ * crashing images (world_options.crashing_images), or NULL. */
+static const char *crashing_container(const struct world *world, const struct sim_pod *pod)
+{
+    if (world->options.crashing_image_count == 0) return NULL;
+    const cJSON *containers = json_at(store_object_tree(pod->object), "spec", "containers", NULL);
+    const cJSON *container;
+    cJSON_ArrayForEach(container, containers) {
+        const char *image = json_string_at(container, "image", NULL);
+        for (size_t i = 0; image && i < world->options.crashing_image_count; i++)
+            if (strcmp(image, world->options.crashing_images[i]) == 0)
+                return json_string_at(container, "name", NULL);
+    }
+    return NULL;
+}
+
 static void on_kubelet(struct world *world, struct world_timer *timer)
 {
     struct sim_pod *pod = (struct sim_pod *)((char *)timer - offsetof(struct sim_pod, kubelet_timer));
@@ -359,7 +375,7 @@ static void on_kubelet(struct world *world, struct world_timer *timer)
             return;
         }
         edit.op = OP_START;
-        edit.ready = world->options.ready_delay_ms == 0;
+        edit.ready = world->options.ready_delay_ms == 0 && !crashing_container(world, pod);
         pod->stage = edit.ready ? KUBELET_READY : KUBELET_RUNNING;
         pod->running_since_ms = world_now(world);
         write_status(world, pod, &edit);
@@ -367,11 +383,17 @@ static void on_kubelet(struct world *world, struct world_timer *timer)
             world_timer_at(world, &pod->kubelet_timer,
                            world_after(world, world->options.ready_delay_ms));
         return;
-    case KUBELET_RUNNING:
+    case KUBELET_RUNNING: {
+        const char *container = crashing_container(world, pod);
+        if (container) {
+            kubelet_crash(world, pod, container);
+            return;
+        }
         edit.op = OP_READY;
         pod->stage = KUBELET_READY;
         write_status(world, pod, &edit);
         return;
+    }
     case KUBELET_BACKOFF:
         edit.op = OP_RESTART;
         edit.container = pod->backoff_container;

@@ -580,6 +580,16 @@ static bool copy_options(struct world_options *to, const struct world_options *f
     *to = *from;
     to->nodes = NULL;
     to->node_count = 0;
+    to->crashing_images = NULL;
+    to->crashing_image_count = 0;
+    if (from->crashing_image_count > 0) {
+        to->crashing_images = calloc(from->crashing_image_count, sizeof *to->crashing_images);
+        if (!to->crashing_images) return false;
+        for (size_t i = 0; i < from->crashing_image_count; i++) {
+            if (!copy_string(&to->crashing_images[i], from->crashing_images[i])) return false;
+            to->crashing_image_count++;
+        }
+    }
     if (from->node_count == 0) return true;
     to->nodes = calloc(from->node_count, sizeof *to->nodes);
     if (!to->nodes) return false;

@@ -80,6 +80,11 @@ struct world_options {
     uint64_t crash_backoff_ms;    /* first CrashLoopBackOff delay (doubles, max 5 min); default 10 s */
     bool scheduled_events;        /* a Normal "Scheduled" event per binding; default true */
     bool waiting_events;          /* WaitForFirstConsumer events on PVCs; default true */
+    /* Images whose containers start and exit at once, every time (an image
+     * that cannot start): the pod never gets ready and goes into
+     * CrashLoopBackOff. Owned array of owned strings; none by default. */
+    char **crashing_images;
+    size_t crashing_image_count;
 };
 
 /* Fills `options` with the default world; world_options_free releases it. */
@@ -94,6 +99,7 @@ bool world_config_grid(struct world_options *options, int zones, int per_zone, i
  *    "heartbeatMs": 10000, "nodeGraceMs": 40000, "evictionTimeoutMs": 40000,
  *    "taintEvictionMs": 300000,
  *    "startDelayMs": 1000, "readyDelayMs": 500, "retryMs": 5000,
+ *    "crashingImages": ["pingcap/tikv:v0.0.0-broken"],
  *    "nodes": [{"name": "n1", "zone": "z", "cpu": "8", "memory": "32Gi", "pods": 50,
  *               "labels": {...}, "taints": [...], "localVolumes": 2}]}
  * "nodes" replaces the grid. False with a message in `error` on bad input

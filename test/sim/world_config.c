@@ -47,6 +47,39 @@ void world_options_free(struct world_options *options)
 {
     if (!options) return;
     free_nodes(options);
+    for (size_t i = 0; i < options->crashing_image_count; i++) free(options->crashing_images[i]);
+    free(options->crashing_images);
+    options->crashing_images = NULL;
+    options->crashing_image_count = 0;
+}
+
+static bool parse_crashing_images(const cJSON *list, struct world_options *options, char *error,
+                                  size_t error_size)
+{
+    if (!cJSON_IsArray(list)) {
+        snprintf(error, error_size, "crashingImages: must be an array of image names");
+        return false;
+    }
+    size_t count = (size_t)cJSON_GetArraySize(list);
+    options->crashing_images = calloc(count ? count : 1, sizeof *options->crashing_images);
+    if (!options->crashing_images) {
+        snprintf(error, error_size, "crashingImages: out of memory");
+        return false;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list) {
+        if (!cJSON_IsString(item) || !item->valuestring[0]) {
+            snprintf(error, error_size, "crashingImages: must be an array of image names");
+            return false;
+        }
+        char *copy = strdup(item->valuestring);
+        if (!copy) {
+            snprintf(error, error_size, "crashingImages: out of memory");
+            return false;
+        }
+        options->crashing_images[options->crashing_image_count++] = copy;
+    }
+    return true;
 }
 
 struct grid {
@@ -216,6 +249,8 @@ bool world_config_parse(const char *json, struct world_options *options, char *e
                            error_size) &&
               number_field(root, "retryMs", &options->retry_ms, error, error_size) &&
               number_field(root, "crashBackoffMs", &options->crash_backoff_ms, error, error_size);
+    const cJSON *crashing = cJSON_GetObjectItemCaseSensitive(root, "crashingImages");
+    if (ok && crashing) ok = parse_crashing_images(crashing, options, error, error_size);
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(root, "storageClasses");
     if (ok && classes) options->storage_classes = cJSON_IsTrue(classes);
     const cJSON *events = cJSON_GetObjectItemCaseSensitive(root, "scheduledEvents");

@@ -676,6 +676,34 @@ static void crash_restarts_then_backs_off(void)
     teardown(&f);
 }
 
+static void crashing_image_never_gets_ready(void)
+{
+    struct fixture f;
+    struct world_options options;
+    char error[256];
+    REQUIRE(world_config_parse("{\"crashingImages\":[\"pingcap/tikv:v0.0.0-broken\"]}", &options, error,
+                               sizeof error));
+    REQUIRE(setup_with(&f, &options));
+    REQUIRE(create_pod(&f, "broken", "\"containers\":[{\"name\":\"tikv\",\"image\":\"pingcap/tikv:v0.0.0-broken\"}]",
+                       NULL));
+    REQUIRE(create_pod(&f, "fine", "\"containers\":[{\"name\":\"tikv\",\"image\":\"pingcap/tikv:v8.5.0\"}]", NULL));
+    settle(&f, 2000);
+    CHECK_STR(condition(&f, "pods", "default", "fine", "Ready", "status"), "True");
+    CHECK_STR(condition(&f, "pods", "default", "broken", "Ready", "status"), "False");
+    CHECK_STR(pod_field(&f, "broken", "status.phase"), "Running");
+    CHECK_STR(pod_field(&f, "broken", "status.containerStatuses.0.state.waiting.reason"), "CrashLoopBackOff");
+    CHECK_STR(pod_field(&f, "broken", "status.containerStatuses.0.restartCount"), "2");
+    /* It keeps crashing after each back-off, and is never Ready. */
+    settle(&f, 60000);
+    CHECK_STR(condition(&f, "pods", "default", "broken", "Ready", "status"), "False");
+    const char *restarts = pod_field(&f, "broken", "status.containerStatuses.0.restartCount");
+    CHECK(restarts && atoi(restarts) >= 3);
+    CHECK(!world_config_parse("{\"crashingImages\":\"x\"}", &options, error, sizeof error));
+    CHECK_STR(error, "crashingImages: must be an array of image names");
+    CHECK(!world_config_parse("{\"crashingImages\":[1]}", &options, error, sizeof error));
+    teardown(&f);
+}
+
 static void node_failure_and_recovery(void)
 {
     struct fixture f;
@@ -1005,6 +1033,7 @@ int main(int argc, char **argv)
         TEST_CASE(immediate_claims_and_missing_class),
         TEST_CASE(pod_deletion_frees_the_node),
         TEST_CASE(crash_restarts_then_backs_off),
+        TEST_CASE(crashing_image_never_gets_ready),
         TEST_CASE(crashed_and_terminating_pods_as_pd_sees_them),
         TEST_CASE(node_failure_and_recovery),
         TEST_CASE(unreachable_node_pods_are_evicted_and_wait),
