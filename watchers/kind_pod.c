@@ -58,6 +58,19 @@ static const cJSON *volumes_of(const cJSON *spec)
     return cJSON_IsArray(volumes) ? volumes : NULL;
 }
 
+/* The name of the first ConfigMap volume (the operator's pods mount theirs
+ * first), as a JSON string node, or NULL. */
+static const cJSON *first_config_map(const cJSON *volumes)
+{
+    const cJSON *volume;
+    cJSON_ArrayForEach(volume, volumes) {
+        const cJSON *name = JSON_PATH(volume, "configMap", "name");
+        if (cJSON_IsString(name))
+            return name;
+    }
+    return NULL;
+}
+
 static size_t claim_count(const cJSON *volumes)
 {
     size_t claims = 0;
@@ -123,7 +136,8 @@ static bool pod_project(struct object_meta *meta, const cJSON *object, struct st
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(object, "status");
     bool ok = true;
     if (!json_intern(pool, cJSON_GetObjectItemCaseSensitive(spec, "nodeName"), &pod->node_name) ||
-        !json_intern(pool, cJSON_GetObjectItemCaseSensitive(status, "phase"), &pod->phase))
+        !json_intern(pool, cJSON_GetObjectItemCaseSensitive(status, "phase"), &pod->phase) ||
+        !json_intern(pool, first_config_map(volumes_of(spec)), &pod->config_map))
         goto oom;
     pod->pod_ip =
         object_tail_string(tail, json_string(cJSON_GetObjectItemCaseSensitive(status, "podIP")), &ok);
@@ -212,6 +226,7 @@ static void pod_release(struct object_meta *meta, struct string_pool *pool)
     struct kube_pod *pod = (struct kube_pod *)meta;
     string_pool_release(pool, pod->node_name);
     string_pool_release(pool, pod->phase);
+    string_pool_release(pool, pod->config_map);
     string_pool_release(pool, pod->scheduled_reason);
     string_pool_release(pool, pod->scheduled_message);
     for (size_t i = 0; i < pod->container_count; i++) {
@@ -232,7 +247,8 @@ static bool pod_same(const struct object_meta *a_meta, const struct object_meta 
     const struct kube_pod *a = (const struct kube_pod *)a_meta;
     const struct kube_pod *b = (const struct kube_pod *)b_meta;
     if (a->node_name != b->node_name || !same_text(a->hostname, b->hostname) ||
-        a->phase != b->phase || !same_text(a->pod_ip, b->pod_ip) || a->scheduled_reason != b->scheduled_reason ||
+        a->phase != b->phase || a->config_map != b->config_map || !same_text(a->pod_ip, b->pod_ip) ||
+        a->scheduled_reason != b->scheduled_reason ||
         a->scheduled_message != b->scheduled_message || a->ready != b->ready ||
         a->scheduled != b->scheduled || a->ready_transition_ms != b->ready_transition_ms ||
         a->start_ms != b->start_ms || a->claim_count != b->claim_count ||
@@ -251,6 +267,13 @@ static bool pod_same(const struct object_meta *a_meta, const struct object_meta 
     return true;
 }
 
+/* The operator's annotations, and PingCAP's unprefixed evictLeaderBeginTime
+ * (when a TiKV pod's leader eviction began, for evictLeaderTimeout). */
+static bool pod_keep_annotation(const char *key)
+{
+    return object_keep_operator_annotation(key) || strcmp(key, "evictLeaderBeginTime") == 0;
+}
+
 static const char *pod_node(const struct object_meta *meta)
 {
     return ((const struct kube_pod *)meta)->node_name;
@@ -266,5 +289,5 @@ const struct object_kind object_kind_pod = {
     .same = pod_same,
     .node = pod_node,
     .keep_label = object_keep_operator_label,
-    .keep_annotation = object_keep_operator_annotation,
+    .keep_annotation = pod_keep_annotation,
 };

@@ -134,6 +134,7 @@ struct kube_pod {
     struct object_meta meta;
     const char *node_name;          /* interned; NULL until scheduled */
     const char *phase;              /* interned: Pending, Running, Succeeded, Failed, Unknown */
+    const char *config_map;         /* interned: the first spec.volumes[].configMap.name; NULL: none */
     const char *pod_ip;             /* owned (one per pod, not worth pooling) */
     const char *scheduled_reason;   /* interned: PodScheduled condition reason (Unschedulable) */
     const char *scheduled_message;  /* interned: why it cannot be scheduled */

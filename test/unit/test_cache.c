@@ -18,7 +18,8 @@ static const char *full_pod =
     "\"labels\":{\"app.kubernetes.io/instance\":\"basic\",\"app.kubernetes.io/component\":\"tikv\","
     "\"app.kubernetes.io/managed-by\":\"tidb-operator\",\"app.kubernetes.io/name\":\"tidb-cluster\","
     "\"tidb.pingcap.com/store-id\":\"4\",\"pod-template-hash\":\"abc\"},"
-    "\"annotations\":{\"tidb.pingcap.com/evict-leader\":\"begin\",\"kubectl.kubernetes.io/last\":\"x\"},"
+    "\"annotations\":{\"tidb.pingcap.com/evict-leader\":\"begin\",\"kubectl.kubernetes.io/last\":\"x\","
+    "\"evictLeaderBeginTime\":\"2026-11-21T19:00:00Z\"},"
     "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"other\",\"uid\":\"u0\"},"
     "{\"apiVersion\":\"pingcap.com/v1alpha1\",\"kind\":\"TidbCluster\",\"name\":\"basic\","
     "\"uid\":\"tc-uid\",\"controller\":true}],"
@@ -73,6 +74,9 @@ static void pod_projection_keeps_what_planners_read(void)
     CHECK(object_label(meta, "pod-template-hash") == NULL);
     CHECK_STR(object_annotation(meta, "tidb.pingcap.com/evict-leader"), "begin");
     CHECK(object_annotation(meta, "kubectl.kubernetes.io/last") == NULL);
+    /* PingCAP's one unprefixed annotation: when leader eviction began. */
+    CHECK_STR(object_annotation(meta, "evictLeaderBeginTime"), "2026-11-21T19:00:00Z");
+    CHECK_STR(pod->config_map, "basic-tikv");
     CHECK_STR(pod->node_name, "node-3");
     CHECK_STR(pod->hostname, "basic-tikv-0");
     CHECK_STR(pod->phase, "Running");
