@@ -28,6 +28,9 @@
  *   TiDB  delete the pod (its termination grace period is respected); the
  *         next one once the new one is ready.
  *
+ * ConfigMaps: one of ours the spec no longer names and no pod mounts (the
+ * roll moved every pod off it) is deleted.
+ *
  * Schedulers: every pass, an evict-leader scheduler on a store of ours that
  * no upgrade step needs (the member is up to date and its store Up, or the
  * member is gone) is removed, also one left by a crashed operator.
@@ -156,6 +159,52 @@ static bool remove_unneeded_schedulers(struct planning *p)
         if (!tell(p, into, false, "Upgrading", "removing the evict-leader scheduler of store %llu (%s)",
                   (unsigned long long)row->store->id, row->name))
             return false;
+    }
+    return true;
+}
+
+/* ---- configmaps ---- */
+
+static bool configmap_in_use(const struct planning *p, const char *name)
+{
+    for (size_t i = 0; i < p->world->pod_count; i++)
+        if (p->world->pods[i] && p->world->pods[i]->config_map && strcmp(p->world->pods[i]->config_map, name) == 0)
+            return true;
+    return false;
+}
+
+/* ConfigMaps of ours that the spec no longer names ("<cluster>-<component>"
+ * or "<cluster>-<component>-<hash>", labelled with the component) and no
+ * pod mounts are deleted: a pod not rolled yet keeps its own. */
+static bool collect_configmaps(struct planning *p)
+{
+    for (size_t i = 0; i < p->world->configmap_count; i++) {
+        const struct kube_configmap *configmap = p->world->configmaps[i];
+        const char *label = configmap ? object_label(&configmap->meta, LABEL_COMPONENT) : NULL;
+        int component = -1;
+        for (int c = 0; label && c < TC_COMPONENT_COUNT; c++)
+            if (strcmp(label, tidbcluster_component_name((enum tc_component)c)) == 0)
+                component = c;
+        if (component < 0 || !p->component[component].present || configmap->meta.deletion_ms)
+            continue;
+        char current[PLANNER_NAME_MAX], prefix[PLANNER_NAME_MAX];
+        if (!build_configmap_name(p->cluster, (enum tc_component)component, current, sizeof current))
+            return oom(p);
+        planner_format(prefix, sizeof prefix, "%s-%s", p->cluster->name, label);
+        const char *name = configmap->meta.name;
+        size_t length = strlen(prefix);
+        bool ours = strncmp(name, prefix, length) == 0 && (name[length] == '\0' || name[length] == '-');
+        if (!ours || strcmp(name, current) == 0 || configmap_in_use(p, name))
+            continue;
+        struct plan *into = proposals_open(&p->proposals, CONCERN_UPGRADE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
+                                           (enum tc_component)component, -1, "a ConfigMap no pod uses");
+        char uid[OBJECT_UID_SIZE];
+        if (!into || !plan_delete(into, &kube_resource_configmaps, name, object_uid(&configmap->meta, uid),
+                                  "upgrade: no pod uses it"))
+            return oom(p);
+        if (!plan_event(into, false, "ConfigMapDeleted", "deleting ConfigMap %s: the spec no longer names it and no "
+                                                         "pod uses it", name))
+            return oom(p);
     }
     return true;
 }
@@ -378,7 +427,7 @@ static enum component_roll roll_component(struct planning *p, enum tc_component 
 
 bool upgrade_propose(struct planning *p)
 {
-    if (!remove_unneeded_schedulers(p))
+    if (!remove_unneeded_schedulers(p) || !collect_configmaps(p))
         return false;
     static const enum tc_component order[] = { TC_PD, TC_TIKV, TC_TIDB };
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {

@@ -259,6 +259,22 @@ static void version_body(struct harness *h)
 
 /* ---- a config change ---- */
 
+/* The cluster has exactly one ConfigMap per component. */
+static bool three_configmaps(struct harness *h, void *data, char *why, size_t why_size)
+{
+    (void)data;
+    cJSON *list = e2e_list(h, "/api/v1/namespaces/default/configmaps?labelSelector=app.kubernetes.io%2Finstance%3Dbasic");
+    int count = cJSON_GetArraySize(list);
+    why[0] = '\0';
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list) {
+        const char *name = e2e_jpath_str(item, "metadata.name");
+        snprintf(why + strlen(why), why_size - strlen(why), "%s%s", why[0] ? ", " : "", name ? name : "?");
+    }
+    cJSON_Delete(list);
+    return count == 3;
+}
+
 static void config_body(struct harness *h)
 {
     REQUIRE(harness_bring_up_basic(h, TIMEOUT_MS));
@@ -295,6 +311,10 @@ static void config_body(struct harness *h)
     CHECK(pd && pd_after && strcmp(pd, pd_after) == 0);       /* PD untouched */
     CHECK(tidb && tidb_after && strcmp(tidb, tidb_after) == 0); /* TiDB untouched */
     printf("  config change rolled TiKV only (PD and TiDB pods are the same pods)\n");
+    /* The old TiKV ConfigMap is collected: one per component remains. */
+    char why[512];
+    CHECK(harness_wait(h, three_configmaps, NULL, TIMEOUT_MS, 200, why, sizeof why));
+    printf("  old ConfigMap collected: %s\n", why);
     free(pd);
     free(tidb);
     free(tikv);

@@ -344,6 +344,35 @@ static void leftover_scheduler_is_removed(void)
     planner_world_done(&W);
 }
 
+/* ---- configmaps ---- */
+
+static void unused_configmaps_are_collected_after_the_roll(void)
+{
+    static struct kube_label tikv_label = { LABEL_COMPONENT, "tikv" };
+    REQUIRE(running_from_old(spec_json("v8.5.0", NULL, NULL, false)));
+    /* The ConfigMap of an earlier config, labelled tikv; basic-tikv-1 still mounts it. */
+    planner_world_add_configmap(&W, "basic-tikv-0ld0c0f1");
+    struct kube_configmap *old = &W.configmaps[W.world.configmap_count - 1];
+    old->meta.labels = &tikv_label;
+    old->meta.label_count = 1;
+    /* A user's ConfigMap with our label but not our name stays. */
+    planner_world_add_configmap(&W, "my-tikv-extras");
+    struct kube_configmap *user = &W.configmaps[W.world.configmap_count - 1];
+    user->meta.labels = &tikv_label;
+    user->meta.label_count = 1;
+    pod_named("basic-tikv-1")->config_map = "basic-tikv-0ld0c0f1";
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 0);
+    /* Restarted onto the current one: the old ConfigMap goes, the user's stays. */
+    pod_named("basic-tikv-1")->config_map = planner_world_configmap_name(&W, TC_TIKV);
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("delete configmaps basic-tikv-0ld0c0f1; event Normal ConfigMapDeleted; update-status tidbclusters "
+               "basic");
+    CHECK_STR(event("ConfigMapDeleted"),
+              "deleting ConfigMap basic-tikv-0ld0c0f1: the spec no longer names it and no pod uses it");
+    planner_world_done(&W);
+}
+
 /* ---- TiDB ---- */
 
 static void tidb_rolls_after_tikv_one_at_a_time(void)
@@ -458,6 +487,7 @@ int main(int argc, char **argv)
         TEST_CASE(tikv_waits_while_another_store_is_down),
         TEST_CASE(crashing_image_stops_the_roll_at_one_member),
         TEST_CASE(leftover_scheduler_is_removed),
+        TEST_CASE(unused_configmaps_are_collected_after_the_roll),
         TEST_CASE(tidb_rolls_after_tikv_one_at_a_time),
         TEST_CASE(pause_freezes_the_roll_and_keeps_the_scheduler),
         TEST_CASE(arbiter_refuses_unsafe_restarts),
