@@ -36,9 +36,17 @@
 #define TIDB_SERVER_PORT 4000
 #define TIDB_STATUS_PORT 10080
 
-/* Bumped only on a deliberate change of what the spec hash covers: a new
- * value restarts every pod (DESIGN.md: operator upgrades must not). */
-#define SPEC_HASH_VERSION 1
+/* What the spec hash covers, by version. A pod whose recorded hash equals
+ * the current spec's under the current version OR under an earlier one is
+ * up to date (build_pod_spec_hash_accepts), so a new version restarts
+ * nothing by itself (DESIGN.md: operator upgrades must not).
+ *   1  every TidbCluster input of the pod, labels and annotations included
+ *   2  less the pod's labels and annotations (patched onto running pods,
+ *      never a restart), and less the config under configUpdateStrategy
+ *      InPlace (the ConfigMap is updated in place; pods read it when they
+ *      next start) */
+#define SPEC_HASH_VERSION 2
+_Static_assert(SPEC_HASH_VERSION == BUILD_SPEC_HASH_VERSIONS, "every version is accepted");
 
 #define NAME_MAX_LENGTH 256
 
@@ -465,11 +473,18 @@ bool build_config_hash(const struct tidbcluster *cluster, enum tc_component comp
     return true;
 }
 
+static bool config_in_place(const struct tidbcluster *cluster, enum tc_component component)
+{
+    return strcmp(tidbcluster_config_update_strategy(cluster, component), "InPlace") == 0;
+}
+
 bool build_configmap_name(const struct tidbcluster *cluster, enum tc_component component, char *out, size_t size)
 {
     char hash[17];
     if (!build_config_hash(cluster, component, hash))
         return false;
+    if (config_in_place(cluster, component))
+        return format_into(out, size, "%s-%s", cluster->name, tidbcluster_component_name(component));
     return format_into(out, size, "%s-%s-%.8s", cluster->name, tidbcluster_component_name(component), hash);
 }
 
@@ -478,7 +493,7 @@ cJSON *build_configmap(const struct tidbcluster *cluster, enum tc_component comp
     const struct component_spec *spec = component_of(cluster, component);
     char hash[17], name[NAME_MAX_LENGTH];
     if (!spec || !build_config_hash(cluster, component, hash) ||
-        !format_into(name, sizeof name, "%s-%s-%.8s", cluster->name, tidbcluster_component_name(component), hash))
+        !build_configmap_name(cluster, component, name, sizeof name))
         return NULL;
     char *script = build_start_script(cluster, component);
     if (!script)
@@ -765,28 +780,32 @@ static const char *image_of(const struct component_spec *spec, enum tc_component
  * so a new operator release that writes pods differently restarts nothing;
  * and not the start script's text (same reason), only the spec fields
  * that shape it. */
-static cJSON *hash_inputs(struct json *j, const struct tidbcluster *cluster, enum tc_component component)
+static cJSON *hash_inputs(struct json *j, const struct tidbcluster *cluster, enum tc_component component,
+                          int version)
 {
     const struct component_spec *spec = &cluster->spec.component[component];
     const struct tidbcluster_spec *all = &cluster->spec;
     cJSON *in = note(j, cJSON_CreateObject());
-    add_number(j, in, "version", SPEC_HASH_VERSION);
+    add_number(j, in, "version", version);
     add_string(j, in, "cluster", cluster->name);
     add_string(j, in, "component", tidbcluster_component_name(component));
     add_string(j, in, "image", image_of(spec, component));
     add_string(j, in, "imagePullPolicy", tidbcluster_image_pull_policy(cluster, component));
-    add_string(j, in, "config", config_text(spec));
+    if (version == 1 || !config_in_place(cluster, component))
+        add_string(j, in, "config", config_text(spec));
     add_string(j, in, "timezone", tidbcluster_timezone(cluster));
     add_string(j, in, "clusterDomain", all->cluster_domain ? all->cluster_domain : "");
     add_string(j, in, "dataSubDir", spec->data_sub_dir ? spec->data_sub_dir : "");
     attach(j, in, "resources", container_resources(j, spec));
     attach(j, in, "nodeSelector", node_selector(j, cluster, spec));
-    cJSON *annotations = user_annotations(j, cluster, spec);
-    sort_members(j, annotations);
-    attach(j, in, "annotations", annotations);
-    cJSON *labels = user_labels(j, cluster, spec);
-    sort_members(j, labels);
-    attach(j, in, "labels", labels);
+    if (version == 1) {
+        cJSON *annotations = user_annotations(j, cluster, spec);
+        sort_members(j, annotations);
+        attach(j, in, "annotations", annotations);
+        cJSON *labels = user_labels(j, cluster, spec);
+        sort_members(j, labels);
+        attach(j, in, "labels", labels);
+    }
     add_copy(j, in, "affinity", either(spec->affinity, all->affinity));
     add_copy(j, in, "tolerations", either(spec->tolerations, all->tolerations));
     add_copy(j, in, "env", spec->env);
@@ -829,19 +848,56 @@ static cJSON *hash_inputs(struct json *j, const struct tidbcluster *cluster, enu
     return in;
 }
 
-bool build_pod_spec_hash(const struct tidbcluster *cluster, enum tc_component component, char out[17])
+/* The FNV-1a of a tree's compact text, as 16 hex digits; takes `tree`. */
+static bool hash_tree(struct json *j, cJSON *tree, char out[17])
 {
-    if (!out || !component_of(cluster, component))
-        return false;
-    struct json j = { 0 };
-    cJSON *inputs = hash_inputs(&j, cluster, component);
-    char *text = j.failed ? NULL : cJSON_PrintUnformatted(inputs);
-    cJSON_Delete(inputs);
+    char *text = j->failed ? NULL : cJSON_PrintUnformatted(tree);
+    cJSON_Delete(tree);
     if (!text)
         return false;
     snprintf(out, 17, "%016" PRIx64, fnv1a(FNV_OFFSET, text, strlen(text)));
     free(text);
     return true;
+}
+
+static bool spec_hash_of_version(const struct tidbcluster *cluster, enum tc_component component, int version,
+                                 char out[17])
+{
+    if (!out || !component_of(cluster, component))
+        return false;
+    struct json j = { 0 };
+    return hash_tree(&j, hash_inputs(&j, cluster, component, version), out);
+}
+
+bool build_pod_spec_hash(const struct tidbcluster *cluster, enum tc_component component, char out[17])
+{
+    return spec_hash_of_version(cluster, component, SPEC_HASH_VERSION, out);
+}
+
+size_t build_pod_spec_hashes_accepted(const struct tidbcluster *cluster, enum tc_component component,
+                                      char out[BUILD_SPEC_HASH_VERSIONS][17])
+{
+    size_t count = 0;
+    for (int version = SPEC_HASH_VERSION; version >= 1 && count < BUILD_SPEC_HASH_VERSIONS; version--)
+        if (!spec_hash_of_version(cluster, component, version, out[count++]))
+            return 0;
+    return count;
+}
+
+bool build_pod_metadata_hash(const struct tidbcluster *cluster, enum tc_component component, char out[17])
+{
+    const struct component_spec *spec = component_of(cluster, component);
+    if (!out || !spec)
+        return false;
+    struct json j = { 0 };
+    cJSON *in = note(&j, cJSON_CreateObject());
+    cJSON *annotations = user_annotations(&j, cluster, spec);
+    sort_members(&j, annotations);
+    attach(&j, in, "annotations", annotations);
+    cJSON *labels = user_labels(&j, cluster, spec);
+    sort_members(&j, labels);
+    attach(&j, in, "labels", labels);
+    return hash_tree(&j, in, out);
 }
 
 static void add_pod_metadata_parts(struct json *j, const struct tidbcluster *cluster, enum tc_component component,
@@ -863,6 +919,11 @@ static void add_pod_metadata_parts(struct json *j, const struct tidbcluster *clu
     }
     cJSON_Delete(own);
     map_set(j, merged, ANNOTATION_SPEC_HASH, spec_hash);
+    char metadata_hash[17];
+    if (build_pod_metadata_hash(cluster, component, metadata_hash))
+        map_set(j, merged, ANNOTATION_METADATA_HASH, metadata_hash);
+    else
+        j->failed = true;
     sort_members(j, merged);
     *annotations = merged;
 }

@@ -36,6 +36,9 @@
 
 #define ANNOTATION_SPEC_HASH "tidb.pingcap.com/spec-hash"
 #define ANNOTATION_CONFIG_HASH "tidb.pingcap.com/config-hash"
+/* On a pod: the hash of the user's labels and annotations it was given
+ * (build_pod_metadata_hash); a different one is patched, not restarted. */
+#define ANNOTATION_METADATA_HASH "tidb.pingcap.com/metadata-hash"
 /* On a member's PVC after scale-in (PingCAP's name): its time; the claim is
  * no longer a member's and is never reused by a new member. */
 #define ANNOTATION_PVC_DEFER_DELETING "tidb.pingcap.com/pvc-defer-deleting"
@@ -66,8 +69,11 @@ bool build_pd_url(const struct tidbcluster *cluster, char *out, size_t size);
 cJSON *build_service_client(const struct tidbcluster *cluster, enum tc_component component);
 cJSON *build_service_peer(const struct tidbcluster *cluster, enum tc_component component);
 /* The ConfigMap of a component: keys `config-file` (the TOML) and
- * `startup-script`; named "<c>-<component>-<first 8 hex of the content
- * hash>" so a config change is a new ConfigMap and is visible. */
+ * `startup-script`, annotation ANNOTATION_CONFIG_HASH. Named
+ * "<c>-<component>-<first 8 hex of the content hash>" under
+ * configUpdateStrategy RollingUpdate, so a config change is a new ConfigMap
+ * (and the pods roll onto it); "<c>-<component>" under InPlace (PingCAP's
+ * default when unset), updated in place: pods read it when they next start. */
 cJSON *build_configmap(const struct tidbcluster *cluster, enum tc_component component);
 /* The name build_configmap gives (same hash). */
 bool build_configmap_name(const struct tidbcluster *cluster, enum tc_component component,
@@ -132,9 +138,10 @@ cJSON *build_pvc(const struct tidbcluster *cluster, enum tc_component component,
 cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component, int ordinal,
                  const struct build_pd_start *pd_start);
 /* The hash recorded in ANNOTATION_SPEC_HASH: of everything in the pod spec
- * that comes from the TidbCluster (image, config, resources, placement), as
- * 16 hex digits. Two pods need no restart when their hashes are equal
- * (the rule the upgrade concern applies).
+ * that comes from the TidbCluster (image, config unless InPlace, resources,
+ * placement; not the labels and annotations), as 16 hex digits. A pod needs
+ * no restart when build_pod_spec_hash_accepts its hash (the rule the
+ * upgrade concern applies).
  * It hashes the TidbCluster's inputs, not the generated pod: a new operator
  * release that writes pods (or start scripts) differently changes no hash,
  * so it restarts nothing; pods keep their ConfigMap until restarted for a
@@ -143,5 +150,16 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
  * other components' specs do not count. */
 bool build_pod_spec_hash(const struct tidbcluster *cluster, enum tc_component component,
                          char out[17]);
+/* The hashes a pod may record and be up to date with the spec: the spec's
+ * hash under the current version of what the hash covers (first, what
+ * build_pod_spec_hash gives) and under each earlier version (pods made by an
+ * older operator: a new version alone restarts nothing). Their count; 0
+ * when out of memory. */
+#define BUILD_SPEC_HASH_VERSIONS 2
+size_t build_pod_spec_hashes_accepted(const struct tidbcluster *cluster, enum tc_component component,
+                                      char out[BUILD_SPEC_HASH_VERSIONS][17]);
+/* The hash of the user's labels and annotations a pod of `component` gets
+ * (ANNOTATION_METADATA_HASH): these change on a running pod by a patch. */
+bool build_pod_metadata_hash(const struct tidbcluster *cluster, enum tc_component component, char out[17]);
 
 #endif

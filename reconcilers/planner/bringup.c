@@ -119,10 +119,48 @@ static bool ensure_configmap(struct planning *p, enum tc_component component)
         p->plan->incomplete = true;
         return false;
     }
-    if (planner_find_configmap(p->world, name))
-        return true;
-    return create(p, propose(p, EFFECT_CREATE_OBJECT, component, -1, "configmap"), &kube_resource_configmaps,
-                  build_configmap(p->cluster, component), "bring-up: configmap");
+    const struct kube_configmap *existing = planner_find_configmap(p->world, name);
+    if (!existing)
+        return create(p, propose(p, EFFECT_CREATE_OBJECT, component, -1, "configmap"), &kube_resource_configmaps,
+                      build_configmap(p->cluster, component), "bring-up: configmap");
+    /* configUpdateStrategy InPlace: one ConfigMap under a fixed name, its
+     * content replaced when the config changes (pods read it when they
+     * next start; none restarts for it). */
+    char hash[17];
+    const char *current = object_annotation(&existing->meta, ANNOTATION_CONFIG_HASH);
+    if (!build_config_hash(p->cluster, component, hash)) {
+        p->plan->incomplete = true;
+        return false;
+    }
+    if (!current || strcmp(current, hash) == 0)
+        return true; /* (no hash: not one we wrote, left alone) */
+    cJSON *configmap = build_configmap(p->cluster, component);
+    cJSON *patch = cJSON_CreateObject();
+    cJSON *metadata = patch ? cJSON_AddObjectToObject(patch, "metadata") : NULL;
+    cJSON *annotations = configmap ? cJSON_DetachItemFromObjectCaseSensitive(
+                                         cJSON_GetObjectItemCaseSensitive(configmap, "metadata"), "annotations")
+                                   : NULL;
+    cJSON *data = configmap ? cJSON_DetachItemFromObjectCaseSensitive(configmap, "data") : NULL;
+    cJSON_Delete(configmap);
+    bool ok = metadata && annotations && data;
+    if (ok) {
+        cJSON_AddItemToObject(metadata, "annotations", annotations);
+        cJSON_AddItemToObject(patch, "data", data);
+    } else {
+        cJSON_Delete(annotations);
+        cJSON_Delete(data);
+    }
+    struct plan *into = ok ? propose(p, EFFECT_UPDATE_OBJECT, component, -1, "configmap content") : NULL;
+    if (!into) {
+        cJSON_Delete(patch);
+        p->plan->incomplete = true;
+        return false;
+    }
+    return plan_merge_patch(into, &kube_resource_configmaps, name, patch, "config changed: updated in place") &&
+           plan_event(into, false, "ConfigUpdated",
+                      "%s config updated in place in ConfigMap %s (configUpdateStrategy InPlace: members use it when "
+                      "they next start)",
+                      tidbcluster_component_name(component), name);
 }
 
 /* "basic-pd-0=http://basic-pd-0.basic-pd-peer.ns.svc:2380,..." of the

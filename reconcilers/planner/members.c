@@ -126,8 +126,9 @@ static const struct kube_pv *find_pv(const struct observed_cluster *world, const
 
 static void attach_pods(const struct observed_cluster *world, struct member_table *table, enum tc_component component)
 {
-    char wanted_hash[17];
-    bool have_hash = build_pod_spec_hash(world->cluster, component, wanted_hash);
+    char wanted_metadata[17], accepted_hashes[BUILD_SPEC_HASH_VERSIONS][17];
+    bool have_metadata = build_pod_metadata_hash(world->cluster, component, wanted_metadata);
+    size_t accepted_count = build_pod_spec_hashes_accepted(world->cluster, component, accepted_hashes);
     for (size_t i = 0; i < world->pod_count; i++) {
         const struct kube_pod *pod = world->pods[i];
         struct member_row *row = pod ? find_row(table, component,
@@ -143,7 +144,13 @@ static void attach_pods(const struct observed_cluster *world, struct member_tabl
         row->node_lost = row->node && row->node->ready != CONDITION_TRUE;
         row->unready_since_ms = row->ready ? 0 : pod->ready_transition_ms;
         row->spec_hash = object_annotation(&pod->meta, ANNOTATION_SPEC_HASH);
-        row->out_of_date = have_hash && row->spec_hash && strcmp(row->spec_hash, wanted_hash) != 0;
+        /* No hash (a pod not made by us): nothing to compare, not rolled. */
+        bool accepted = false;
+        for (size_t h = 0; row->spec_hash && h < accepted_count; h++)
+            accepted = accepted || strcmp(row->spec_hash, accepted_hashes[h]) == 0;
+        row->out_of_date = row->spec_hash && accepted_count > 0 && !accepted;
+        const char *metadata = object_annotation(&pod->meta, ANNOTATION_METADATA_HASH);
+        row->metadata_stale = metadata && have_metadata && strcmp(metadata, wanted_metadata) != 0;
     }
     for (size_t i = 0; i < world->pvc_count; i++) {
         const struct kube_pvc *pvc = world->pvcs[i];

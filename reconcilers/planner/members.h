@@ -66,7 +66,8 @@ struct member_row {
     bool node_lost;                   /* the pod's node is cached and not Ready */
     int64_t unready_since_ms;         /* pod not ready: its Ready lastTransitionTime (0: unknown) */
     const char *spec_hash;            /* the pod's tidb.pingcap.com/spec-hash; NULL: none */
-    bool out_of_date;                 /* spec_hash differs from what the spec asks for now */
+    bool out_of_date;                 /* spec_hash is not accepted by the spec now (build.h) */
+    bool metadata_stale;              /* its user labels/annotations differ from the spec's */
     const struct kube_pv *pv;         /* the claim's volume when cached; NULL otherwise */
     bool pvc_deferred;                /* the PVC carries ANNOTATION_PVC_DEFER_DELETING */
     /* PD (component pd) */

@@ -28,6 +28,9 @@
  *   TiDB  delete the pod (its termination grace period is respected); the
  *         next one once the new one is ready.
  *
+ * Labels and annotations: a pod whose user labels or annotations differ
+ * from the spec's (its metadata hash) is patched, never restarted.
+ *
  * ConfigMaps: one of ours the spec no longer names and no pod mounts (the
  * roll moved every pod off it) is deleted.
  *
@@ -204,6 +207,43 @@ static bool collect_configmaps(struct planning *p)
             return oom(p);
         if (!plan_event(into, false, "ConfigMapDeleted", "deleting ConfigMap %s: the spec no longer names it and no "
                                                          "pod uses it", name))
+            return oom(p);
+    }
+    return true;
+}
+
+/* ---- labels and annotations ---- */
+
+/* A running pod whose user labels or annotations differ from the spec's
+ * gets them by a merge patch (labels and annotations do not restart a
+ * pod; ones the user removed stay, as a merge patch cannot know them). */
+static bool patch_metadata(struct planning *p)
+{
+    for (size_t i = 0; i < p->members.count; i++) {
+        const struct member_row *row = &p->members.rows[i];
+        if (!row->pod || row->terminating || !row->metadata_stale || row->out_of_date)
+            continue;
+        cJSON *pod = build_pod(p->cluster, row->component, row->ordinal, NULL);
+        cJSON *metadata = pod ? cJSON_GetObjectItemCaseSensitive(pod, "metadata") : NULL;
+        cJSON *patch = cJSON_CreateObject();
+        cJSON *into_metadata = patch ? cJSON_AddObjectToObject(patch, "metadata") : NULL;
+        bool ok = metadata && into_metadata;
+        static const char *const parts[] = { "labels", "annotations" };
+        for (size_t k = 0; ok && k < 2; k++) {
+            cJSON *part = cJSON_DetachItemFromObjectCaseSensitive(metadata, parts[k]);
+            ok = part && cJSON_AddItemToObject(into_metadata, parts[k], part);
+        }
+        cJSON_Delete(pod);
+        struct plan *into = ok ? proposals_open(&p->proposals, CONCERN_UPGRADE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
+                                                row->component, row->ordinal, "labels and annotations")
+                               : NULL;
+        if (!into) {
+            cJSON_Delete(patch);
+            return oom(p);
+        }
+        if (!plan_merge_patch(into, &kube_resource_pods, row->pod->meta.name, patch,
+                              "labels and annotations changed: patched, not restarted") ||
+            !plan_event(into, false, "Updated", "labels and annotations of %s updated in place", row->name))
             return oom(p);
     }
     return true;
@@ -427,7 +467,7 @@ static enum component_roll roll_component(struct planning *p, enum tc_component 
 
 bool upgrade_propose(struct planning *p)
 {
-    if (!remove_unneeded_schedulers(p) || !collect_configmaps(p))
+    if (!remove_unneeded_schedulers(p) || !collect_configmaps(p) || !patch_metadata(p))
         return false;
     static const enum tc_component order[] = { TC_PD, TC_TIKV, TC_TIDB };
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {

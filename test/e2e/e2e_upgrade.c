@@ -400,6 +400,73 @@ static void pause_body(struct harness *h)
     free(after);
 }
 
+/* ---- InPlace config, labels: no pod restarts ---- */
+
+struct configmap_wait {
+    const char *name, *needle;
+};
+
+static bool configmap_says(struct harness *h, void *data, char *why, size_t why_size)
+{
+    const struct configmap_wait *want = data;
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/configmaps/%s", want->name);
+    cJSON *configmap = e2e_get(h, path, NULL);
+    const char *file = e2e_jpath_str(configmap, "data.config-file");
+    bool ok = file && strstr(file, want->needle);
+    snprintf(why, why_size, "ConfigMap %s %s \"%s\"", want->name, configmap ? "lacks" : "is absent, so lacks",
+             want->needle);
+    cJSON_Delete(configmap);
+    return ok;
+}
+
+struct label_wait {
+    const char *key, *value;
+};
+
+static bool every_pod_labelled(struct harness *h, void *data, char *why, size_t why_size)
+{
+    const struct label_wait *want = data;
+    cJSON *pods = e2e_list(h, PODS_PATH);
+    int labelled = 0, count = cJSON_GetArraySize(pods);
+    const cJSON *pod;
+    cJSON_ArrayForEach(pod, pods) {
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(e2e_jpath(pod, "metadata.labels"), want->key);
+        labelled += cJSON_IsString(value) && strcmp(value->valuestring, want->value) == 0;
+    }
+    cJSON_Delete(pods);
+    snprintf(why, why_size, "%d of %d pods labelled %s=%s", labelled, count, want->key, want->value);
+    return count == 8 && labelled == count;
+}
+
+static void in_place_body(struct harness *h)
+{
+    REQUIRE(harness_bring_up_basic(h, TIMEOUT_MS));
+    /* Switching the strategy rolls once (the pods move to the ConfigMap
+     * named without a hash). */
+    REQUIRE(patch(h, "{\"spec\":{\"configUpdateStrategy\":\"InPlace\"}}"));
+    struct roll roll = { ":" OLD_VERSION, ":" OLD_VERSION, ":" OLD_VERSION, 0, 0, 0, 0 };
+    REQUIRE(wait_rolled(h, &roll, "configUpdateStrategy InPlace"));
+    char why[512];
+    REQUIRE(harness_wait(h, three_configmaps, NULL, TIMEOUT_MS, 200, why, sizeof why));
+    printf("  ConfigMaps under InPlace: %s\n", why);
+    char *before = e2e_object_identities(h, PODS_PATH);
+    REQUIRE(patch(h, "{\"spec\":{\"tikv\":{\"config\":{\"raftdb\":{\"max-open-files\":512}}}}}"));
+    struct configmap_wait updated = { "basic-tikv", "max-open-files = 512" };
+    CHECK(harness_wait(h, configmap_says, &updated, TIMEOUT_MS, 100, why, sizeof why));
+    /* Labels for every member: patched onto the running pods. */
+    REQUIRE(patch(h, "{\"spec\":{\"labels\":{\"team\":\"db\"}}}"));
+    struct label_wait team = { "team", "db" };
+    CHECK(harness_wait(h, every_pod_labelled, &team, TIMEOUT_MS, 100, why, sizeof why));
+    int looks = 15;
+    harness_wait(h, counted_down, &looks, TIMEOUT_MS, 200, why, sizeof why);
+    char *after = e2e_object_identities(h, PODS_PATH);
+    CHECK(before && after && strcmp(before, after) == 0);
+    printf("  InPlace config change and a new label: ConfigMap updated, pods labelled, the same 8 pods\n");
+    free(before);
+    free(after);
+}
+
 /* ---- operator killed mid-upgrade ---- */
 
 static bool evicting(struct harness *h, void *data, char *why, size_t why_size)
@@ -470,6 +537,7 @@ static void version_upgrade_rolls_one_member_at_a_time(void) { harness_run(versi
 static void config_change_rolls_only_its_component(void) { harness_run(config_body, NULL); }
 static void pause_freezes_an_upgrade_and_unpause_finishes_it(void) { harness_run(pause_body, NULL); }
 static void upgrade_survives_kill(void) { harness_run(killed_body, NULL); }
+static void in_place_config_and_labels_restart_nothing(void) { harness_run(in_place_body, NULL); }
 
 static void crashing_image_stops_the_roll(void)
 {
@@ -493,6 +561,7 @@ int main(int argc, char **argv)
         TEST_CASE(config_change_rolls_only_its_component),
         TEST_CASE(pause_freezes_an_upgrade_and_unpause_finishes_it),
         TEST_CASE(upgrade_survives_kill),
+        TEST_CASE(in_place_config_and_labels_restart_nothing),
         TEST_CASE(crashing_image_stops_the_roll),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);

@@ -421,12 +421,13 @@ static void build_pd_pod_shape(void)
              "{\"name\":\"pd\",\"persistentVolumeClaim\":{\"claimName\":\"pd-basic-pd-0\"}}]",
              configmap, configmap);
     CHECK_JSON(at(pod, "spec.volumes"), expected);
-    char hash[17];
+    char hash[17], metadata_hash[17];
     REQUIRE(build_pod_spec_hash(&cluster, TC_PD, hash));
+    REQUIRE(build_pod_metadata_hash(&cluster, TC_PD, metadata_hash));
     snprintf(expected, sizeof expected,
              "{\"prometheus.io/path\":\"/metrics\",\"prometheus.io/port\":\"2379\",\"prometheus.io/scrape\":\"true\","
-             "\"tidb.pingcap.com/spec-hash\":\"%s\"}",
-             hash);
+             "\"tidb.pingcap.com/metadata-hash\":\"%s\",\"tidb.pingcap.com/spec-hash\":\"%s\"}",
+             metadata_hash, hash);
     CHECK_JSON(at(pod, "metadata.annotations"), expected);
     CHECK_JSON(at(pod, "metadata.labels"), SELECTOR("pd"));
     /* Nothing optional was set. */
@@ -632,7 +633,9 @@ static void build_hashes_follow_spec(void)
         { { "spec.tikv.limits", "{\"memory\":\"8Gi\",\"storage\":\"10Gi\"}" }, false, true },
         { { "spec.tikv.nodeSelector", "{\"disk\":\"ssd\"}" }, false, true },
         { { "spec.tikv.tolerations", "[{\"key\":\"k\",\"operator\":\"Exists\"}]" }, false, true },
-        { { "spec.tikv.annotations", "{\"a\":\"b\"}" }, false, true },
+        /* Labels and annotations are patched onto running pods: no restart. */
+        { { "spec.tikv.annotations", "{\"a\":\"b\"}" }, false, false },
+        { { "spec.labels", "{\"team\":\"db\"}" }, false, false },
         { { "spec.tikv.env", "[{\"name\":\"A\",\"value\":\"b\"}]" }, false, true },
         { { "spec.timezone", "\"Asia/Shanghai\"" }, false, true },
         { { "spec.clusterDomain", "\"cluster.local\"" }, true, true },
@@ -649,6 +652,41 @@ static void build_hashes_follow_spec(void)
             test_fail(__FILE__, __LINE__, "%s: spec hash %s vs %s", rows[i].edit.path, hash, base_hash);
         tidbcluster_free(&cluster);
     }
+    /* Labels and annotations move the metadata hash instead. */
+    char base_metadata[17], metadata[17];
+    REQUIRE(build_pod_metadata_hash(&base, TC_TIKV, base_metadata));
+    struct edit labelled = { "spec.tikv.labels", "{\"team\":\"db\"}" };
+    struct tidbcluster with_labels;
+    REQUIRE(load(&with_labels, &labelled, 1));
+    REQUIRE(build_pod_metadata_hash(&with_labels, TC_TIKV, metadata));
+    CHECK(strcmp(metadata, base_metadata) != 0);
+    /* A pod made under version 1 of the hash (labels and annotations
+     * included) is accepted as up to date while nothing changed. */
+    char accepted[BUILD_SPEC_HASH_VERSIONS][17];
+    CHECK_INT(build_pod_spec_hashes_accepted(&with_labels, TC_TIKV, accepted), 2);
+    CHECK_STR(accepted[0], base_hash);
+    CHECK(strcmp(accepted[1], base_hash) != 0);
+    tidbcluster_free(&with_labels);
+    /* InPlace: one ConfigMap named without a hash, updated in place; a
+     * config change restarts nothing. */
+    struct edit in_place[2] = { { "spec.configUpdateStrategy", "\"InPlace\"" },
+                                { "spec.tikv.config", "{\"storage\":{\"reserve-space\":\"1GB\"}}" } };
+    struct tidbcluster quiet, changed;
+    REQUIRE(load(&quiet, in_place, 1));
+    REQUIRE(load(&changed, in_place, 2));
+    char quiet_cm[64], changed_cm[64], quiet_hash[17], changed_hash[17];
+    REQUIRE(build_configmap_name(&quiet, TC_TIKV, quiet_cm, sizeof quiet_cm));
+    REQUIRE(build_configmap_name(&changed, TC_TIKV, changed_cm, sizeof changed_cm));
+    CHECK_STR(quiet_cm, "basic-tikv");
+    CHECK_STR(changed_cm, "basic-tikv");
+    REQUIRE(build_pod_spec_hash(&quiet, TC_TIKV, quiet_hash));
+    REQUIRE(build_pod_spec_hash(&changed, TC_TIKV, changed_hash));
+    CHECK_STR(quiet_hash, changed_hash);
+    cJSON *configmap = build_configmap(&changed, TC_TIKV);
+    CHECK_STR(string_in(at(configmap, "metadata"), "name"), "basic-tikv");
+    cJSON_Delete(configmap);
+    tidbcluster_free(&quiet);
+    tidbcluster_free(&changed);
     /* Two decodes of the same spec: the same hash. */
     struct tidbcluster again;
     REQUIRE(load_basic(&again));

@@ -76,6 +76,13 @@ static cJSON *build_everything(const struct tidbcluster *cluster)
         add(part, "pod-0", build_pod(cluster, component, 0, component == TC_PD ? &bootstrap : NULL));
         snprintf(key, sizeof key, "specHash");
         cJSON_AddStringToObject(part, key, build_pod_spec_hash(cluster, component, hash) ? hash : "(none)");
+        /* Every version's hash a running pod may carry and stay up to date:
+         * a pinned value that changes restarts pods made under it. */
+        char accepted[BUILD_SPEC_HASH_VERSIONS][17];
+        size_t count = build_pod_spec_hashes_accepted(cluster, component, accepted);
+        cJSON *list = cJSON_AddArrayToObject(part, "acceptedSpecHashes");
+        for (size_t v = 0; v < count; v++)
+            cJSON_AddItemToArray(list, cJSON_CreateString(accepted[v]));
     }
     return all;
 }

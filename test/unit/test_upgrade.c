@@ -344,6 +344,83 @@ static void leftover_scheduler_is_removed(void)
     planner_world_done(&W);
 }
 
+/* ---- what does not restart ---- */
+
+static void pods_of_an_older_operator_are_not_restarted(void)
+{
+    /* Pods made under version 1 of the spec hash (labels and annotations
+     * included), the spec unchanged: the new operator restarts nothing. */
+    REQUIRE(running_from_old(spec_json("v8.5.0", NULL, NULL, false)));
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++) {
+        char accepted[BUILD_SPEC_HASH_VERSIONS][17];
+        REQUIRE(build_pod_spec_hashes_accepted(&W.tc, (enum tc_component)c, accepted) == 2);
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "basic-%s-", tidbcluster_component_name((enum tc_component)c));
+        for (size_t i = 0; i < W.world.pod_count; i++)
+            if (strncmp(W.pod_list[i]->meta.name, prefix, strlen(prefix)) == 0)
+                set_annotation((struct kube_pod *)W.pod_list[i], ANNOTATION_SPEC_HASH, accepted[1]);
+    }
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("update-status tidbclusters basic");
+    /* A version change still rolls them. */
+    REQUIRE(planner_world_load(&W, spec_json("v8.5.1", NULL, NULL, false)));
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 1);
+    planner_world_done(&W);
+}
+
+static void labels_and_annotations_are_patched_not_restarted(void)
+{
+    REQUIRE(running_from_old(spec_json("v8.5.0", NULL, NULL, false)));
+    char metadata[17];
+    REQUIRE(build_pod_metadata_hash(&W.tc, TC_TIDB, metadata));
+    set_annotation(pod_named("basic-tidb-1"), ANNOTATION_METADATA_HASH, metadata);
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("update-status tidbclusters basic");
+    /* The user adds a label to TiDB: the pod is patched, not restarted. */
+    REQUIRE(planner_world_load(&W, "{\"metadata\":{\"name\":\"basic\",\"namespace\":\"ns\",\"uid\":\"u-1\","
+                                   "\"generation\":3},\"spec\":{\"version\":\"v8.5.0\",\"pd\":{\"replicas\":3,"
+                                   "\"requests\":{\"storage\":\"1Gi\"}},\"tikv\":{\"replicas\":3,\"requests\":"
+                                   "{\"storage\":\"1Gi\"}},\"tidb\":{\"replicas\":2,\"labels\":{\"team\":\"db\"}}},"
+                                   "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}"));
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("patch pods basic-tidb-1; event Normal Updated; update-status tidbclusters basic");
+    const struct action *patch = &W.plan.actions[0];
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(patch->body, "metadata"),
+                                                           "labels");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, "team")), "db");
+    planner_world_done(&W);
+}
+
+static void in_place_config_updates_the_configmap_only(void)
+{
+    static const char *const in_place =
+        "{\"metadata\":{\"name\":\"basic\",\"namespace\":\"ns\",\"uid\":\"u-1\",\"generation\":3},"
+        "\"spec\":{\"version\":\"v8.5.0\",\"configUpdateStrategy\":\"InPlace\",\"pd\":{\"replicas\":3,"
+        "\"requests\":{\"storage\":\"1Gi\"}},\"tikv\":{\"replicas\":3,\"requests\":{\"storage\":\"1Gi\"},"
+        "\"config\":{\"raftdb\":{\"max-open-files\":512}}},\"tidb\":{\"replicas\":2}},"
+        "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}";
+    REQUIRE(planner_world_init(&W, NULL));
+    REQUIRE(planner_world_load(&W, in_place));
+    planner_world_cluster_running(&W);
+    built_from(TC_TIKV, "v8.5.0"); /* (under the old config: InPlace leaves it out) */
+    REQUIRE(planner_world_load(&W, in_place));
+    /* The TiKV ConfigMap holds an earlier content. */
+    static struct kube_label entries[2] = { { LABEL_COMPONENT, "tikv" }, { ANNOTATION_CONFIG_HASH, "00000000deadbeef" } };
+    for (size_t i = 0; i < W.world.configmap_count; i++)
+        if (strcmp(W.configmaps[i].meta.name, "basic-tikv") == 0) {
+            W.configmaps[i].meta.labels = entries;
+            W.configmaps[i].meta.label_count = 1;
+            W.configmaps[i].meta.annotation_count = 1;
+        }
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("patch configmaps basic-tikv; event Normal ConfigUpdated; update-status tidbclusters basic");
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 0); /* no pod restarts */
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(W.plan.actions[0].body, "data");
+    CHECK(strstr(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "config-file")), "max-open-files = 512"));
+    planner_world_done(&W);
+}
+
 /* ---- configmaps ---- */
 
 static void unused_configmaps_are_collected_after_the_roll(void)
@@ -488,6 +565,9 @@ int main(int argc, char **argv)
         TEST_CASE(crashing_image_stops_the_roll_at_one_member),
         TEST_CASE(leftover_scheduler_is_removed),
         TEST_CASE(unused_configmaps_are_collected_after_the_roll),
+        TEST_CASE(pods_of_an_older_operator_are_not_restarted),
+        TEST_CASE(labels_and_annotations_are_patched_not_restarted),
+        TEST_CASE(in_place_config_updates_the_configmap_only),
         TEST_CASE(tidb_rolls_after_tikv_one_at_a_time),
         TEST_CASE(pause_freezes_the_roll_and_keeps_the_scheduler),
         TEST_CASE(arbiter_refuses_unsafe_restarts),
