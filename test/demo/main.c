@@ -40,6 +40,7 @@ struct demo_args {
     double speed;
     bool exit_when_ready;
     int timeout_s;
+    const char *upgrade_to;  /* a version to roll to once Ready; NULL: none */
 };
 
 static void usage(FILE *out)
@@ -55,6 +56,8 @@ static void usage(FILE *out)
             "  --speed N            simulated world runs N times faster (default 1)\n"
             "  --exit-when-ready    stop everything and exit 0 once the cluster is Ready (CI)\n"
             "  --timeout SECONDS    with --exit-when-ready: give up after this long (default 600)\n"
+            "  --upgrade-to VERSION once Ready, set spec.version (a rolling upgrade) and show it;\n"
+            "                       with --exit-when-ready, exit once the upgraded cluster is Ready\n"
             "  -h, --help           show this help\n"
             "Run with: ./zigw build demo -- --speed 5 --cluster my-cluster.yaml\n");
 }
@@ -84,6 +87,12 @@ static int parse_args(int argc, char **argv, struct demo_args *args)
             args->operator_bin = value;
         } else if ((value = flag_value(argc, argv, &i, "--kubesim"))) {
             args->kubesim_bin = value;
+        } else if ((value = flag_value(argc, argv, &i, "--upgrade-to"))) {
+            if (!*value || strlen(value) > 64 || strpbrk(value, "\"\\ ")) {
+                fprintf(stderr, "tidb-demo: --upgrade-to: expected a version such as v8.5.8, got \"%s\"\n", value);
+                return 2;
+            }
+            args->upgrade_to = value;
         } else if ((value = flag_value(argc, argv, &i, "--cluster"))) {
             args->cluster_file = value;
         } else if ((value = flag_value(argc, argv, &i, "--speed"))) {
@@ -210,7 +219,19 @@ static void look(struct harness *h, const char *namespace, const char *name, str
     bool current = cJSON_IsNumber(generation) && cJSON_IsNumber(observed) &&
                    generation->valuedouble == observed->valuedouble;
     out->ready = all && current && ready_status && strcmp(ready_status, "True") == 0;
-    if (out->ready)
+    /* A scale or upgrade under way says what it does or waits for. */
+    static const char *const activities[] = { "Upgrading", "Scaling" };
+    const char *activity = NULL;
+    for (size_t a = 0; a < 2 && !activity; a++) {
+        const cJSON *c = e2e_tc_condition(tc, activities[a]);
+        const char *s = e2e_jpath_str(c, "status");
+        if (s && strcmp(s, "True") == 0)
+            activity = e2e_jpath_str(c, "message");
+    }
+    if (activity) {
+        out->ready = false;
+        snprintf(out->line, sizeof out->line, "%s  [%.160s]", counts, activity);
+    } else if (out->ready)
         snprintf(out->line, sizeof out->line, "Ready: %s", counts);
     else if (message && *message)
         snprintf(out->line, sizeof out->line, "%s  (%.160s)", counts, message);
@@ -228,12 +249,14 @@ static void print_usage_hints(struct harness *h, struct operator_proc *op, const
     printf("\nTry it (kubesim is a simulated Kubernetes API server; kubectl works against it):\n"
            "  export KUBECONFIG=%s\n"
            "  kubectl get tc,pods,pvc,svc -n %s\n"
+           "  kubectl patch tc %s -n %s --type merge -p '{\"spec\":{\"version\":\"v8.5.8\"}}'   # a rolling upgrade: "
+           "progress shows here\n"
            "  curl -s http://%s-pd.%s:2379/pd/api/v1/members --proxy %s   # PD, through kubesim's proxy\n"
            "Operator metrics:  http://127.0.0.1:%d/metrics\n"
            "kubesim admin:     %s  (faults, e.g. curl -X POST %s/world/pods/%s/%s-tikv-0/crash)\n"
            "Logs: kubesim %s\n      operator %s\n"
            "Ctrl-C stops the operator and kubesim.\n\n",
-           h->kubeconfig, namespace, name, namespace, h->proxy_url[0] ? h->proxy_url : "(no proxy)",
+           h->kubeconfig, namespace, name, namespace, name, namespace, h->proxy_url[0] ? h->proxy_url : "(no proxy)",
            op->metrics_port, h->admin_url, h->admin_url, namespace, name, h->sim.output_path,
            op->child.output_path);
     fflush(stdout);
@@ -321,7 +344,7 @@ int main(int argc, char **argv)
 
     int64_t start = harness_now_ms();
     struct progress last = { "", false };
-    bool announced = false;
+    bool announced = false, upgrading = false;
     while (!stop_requested) {
         struct progress now;
         look(h, namespace, name, &now);
@@ -330,7 +353,20 @@ int main(int argc, char **argv)
             printf("[%4llds] %s\n", (long long)elapsed, now.line);
             last = now;
         }
-        if (now.ready && !announced) {
+        if (now.ready && args.upgrade_to && !upgrading) {
+            upgrading = true;
+            char path[512], patch[160];
+            snprintf(path, sizeof path, "/apis/pingcap.com/v1alpha1/namespaces/%s/tidbclusters/%s", namespace, name);
+            snprintf(patch, sizeof patch, "{\"spec\":{\"version\":\"%s\"}}", args.upgrade_to);
+            int status = e2e_merge_patch(h, path, patch);
+            printf("[%4llds] kubectl patch tc %s --type merge -p '%s'  -> HTTP %d\n", (long long)elapsed, name, patch,
+                   status);
+            if (status != 200) return stop_everything(h, 1);
+            last.line[0] = '\0';
+            harness_sleep_ms(POLL_MS);
+            continue;
+        }
+        if (now.ready && !announced && (!args.upgrade_to || upgrading)) {
             announced = true;
             if (args.exit_when_ready) return stop_everything(h, 0);
             print_usage_hints(h, op, namespace, name);
