@@ -326,8 +326,9 @@ static bool scale_in_tikv(struct planning *p, const struct member_row *row)
                            (unsigned long long)row->store->id, row->name, SCALE_IN_STALL_MS / 60000);
             return wait_note(p, TC_TIKV, true, "ScaleInStalled", text);
         }
-        planner_format(text, sizeof text, "scaling in tikv: waiting for store %llu (%s) to become Tombstone",
-                       (unsigned long long)row->store->id, row->name);
+        planner_format(text, sizeof text,
+                       "scaling in tikv: waiting for store %llu (%s) to become Tombstone: %llu regions left",
+                       (unsigned long long)row->store->id, row->name, (unsigned long long)row->store->region_count);
         return wait_note(p, TC_TIKV, false, "Scaling", text);
     }
     if (row->pod && row->terminating)

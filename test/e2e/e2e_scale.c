@@ -369,7 +369,85 @@ static void killed_body(struct harness *h)
     printf("  resumed after the restart: 3 TiKV, claim tikv-basic-tikv-3 kept (same uid) and marked\n");
 }
 
+struct region_wait {
+    unsigned long long store;
+    int want, seen;
+};
+
+static bool store_has_regions(struct harness *h, void *data, char *why, size_t why_size)
+{
+    struct region_wait *wait = data;
+    char url[160];
+    snprintf(url, sizeof url, PD_URL "/store/%llu", wait->store);
+    int status = 0;
+    cJSON *store = harness_proxy_get(h, url, &status);
+    const cJSON *count = e2e_jpath(store, "status.region_count");
+    wait->seen = cJSON_IsNumber(count) ? (int)count->valuedouble : -1;
+    cJSON_Delete(store);
+    snprintf(why, why_size, "store %llu has %d regions, want %d", wait->store, wait->seen, wait->want);
+    return wait->seen >= wait->want;
+}
+
+/* Raising replicas while the store is Offline cancels the scale-in: the
+ * store is set back Up, and the pod and its claim are the same ones. */
+static void cancel_body(struct harness *h)
+{
+    REQUIRE(harness_bring_up_basic(h, TIMEOUT_MS));
+    struct scaled four = { PD3 "," TIDB2 ",basic-tikv-0,basic-tikv-1,basic-tikv-2,basic-tikv-3", 3, 4, 0, 0 };
+    REQUIRE(scale_to(h, "{\"spec\":{\"tikv\":{\"replicas\":4}}}", &four));
+    unsigned long long store = store_of(h, "basic-tikv-3");
+    /* Let PD balance regions onto the new store first, so that moving them
+     * away again takes seconds (at 2 regions per simulated second). */
+    struct region_wait regions = { store, 15, 0 };
+    char why_regions[256];
+    REQUIRE(harness_wait(h, store_has_regions, &regions, TIMEOUT_MS, 200, why_regions, sizeof why_regions));
+    char *pods_before = e2e_object_identities(h, PODS_PATH);
+    char uid[64] = "";
+    bool deferred = false;
+    REQUIRE(claim(h, "tikv-basic-tikv-3", uid, sizeof uid, &deferred));
+    REQUIRE(e2e_merge_patch(h, TC_PATH, "{\"spec\":{\"tikv\":{\"replicas\":3}}}") == 200);
+    char why[512];
+    REQUIRE(harness_wait(h, store_offline, NULL, TIMEOUT_MS, 50, why, sizeof why));
+    /* The Scaling condition says what the scale-in waits for. */
+    char where[512];
+    bool told = false;
+    for (int64_t deadline = harness_now_ms() + TIMEOUT_MS; !told && harness_now_ms() < deadline; harness_sleep_ms(50))
+        told = e2e_tc_mentions(h, "default", "basic", "to become Tombstone:", where, sizeof where);
+    CHECK(told);
+    printf("  %s\n", where);
+    REQUIRE(e2e_merge_patch(h, TC_PATH, "{\"spec\":{\"tikv\":{\"replicas\":4}}}") == 200);
+    printf("  replicas back to 4 while store %llu (basic-tikv-3) is Offline\n", store);
+    struct scaled back = four;
+    back.observations = back.violations = 0;
+    char out[1024];
+    if (!harness_wait(h, is_scaled, &back, TIMEOUT_MS, 200, out, sizeof out)) {
+        test_fail(__FILE__, __LINE__, "not cancelled: %s", out);
+        print_events(h);
+    }
+    /* The same store, Up; the same pods; the same claim, not marked. */
+    CHECK(store_of(h, "basic-tikv-3") == store);
+    char *pods_after = e2e_object_identities(h, PODS_PATH);
+    CHECK(pods_before && pods_after && strcmp(pods_before, pods_after) == 0);
+    char again[64] = "";
+    CHECK(claim(h, "tikv-basic-tikv-3", again, sizeof again, &deferred));
+    CHECK(strcmp(uid, again) == 0 && !deferred);
+    int tombstones = 0;
+    CHECK_INT(up_stores(h, &tombstones), 4);
+    CHECK_INT(tombstones, 0);
+    printf("  cancelled: store %llu Up again, the same pods and claim (%d observations)\n", store, back.observations);
+    free(pods_before);
+    free(pods_after);
+}
+
 static void tikv_scales_out_and_in_keeping_data(void) { harness_run(tikv_body, NULL); }
+
+/* At speed 2 the store stays Offline for seconds of real time (PD moves
+ * its regions at 2 per simulated second): room to change one's mind. */
+static void scale_in_cancelled_while_offline(void)
+{
+    struct sim_options options = { .speed = 2 };
+    harness_run(cancel_body, &options);
+}
 static void scale_in_survives_kill(void) { harness_run(killed_body, NULL); }
 static void pd_leader_leaves_last_and_tidb_scales(void) { harness_run(pd_and_tidb_body, NULL); }
 
@@ -379,6 +457,7 @@ int main(int argc, char **argv)
         TEST_CASE(tikv_scales_out_and_in_keeping_data),
         TEST_CASE(pd_leader_leaves_last_and_tidb_scales),
         TEST_CASE(scale_in_survives_kill),
+        TEST_CASE(scale_in_cancelled_while_offline),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -209,7 +209,7 @@ static void tikv_scale_in_waits_for_tombstone(void)
     W.stores[3].state_name = PD_STORE_OFFLINE;
     REQUIRE(planner_world_run(&W));
     CHECK(plan_count(&W.plan, ACTION_DELETE) == 0 && plan_count(&W.plan, ACTION_PD_DELETE_STORE) == 0);
-    CHECK_STR(event("Scaling"), "scaling in tikv: waiting for store 4 (basic-tikv-3) to become Tombstone");
+    CHECK_STR(event("Scaling"), "scaling in tikv: waiting for store 4 (basic-tikv-3) to become Tombstone: 0 regions left");
     W.stores[3].state_name = PD_STORE_TOMBSTONE;
     REQUIRE(planner_world_run(&W));
     CHECK_PLAN("delete pods basic-tikv-3; event Normal Scaling; update-status tidbclusters basic");
