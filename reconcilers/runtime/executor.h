@@ -27,10 +27,12 @@
  * planner that re-emits a waiting message on every pass does not flood.
  *
  * Results: `done` fires once per run, from the loop, never inside
- * executor_run. It gets counts and the first error's text; 409 Conflict and
- * 404 on delete / 409 on create (AlreadyExists) are counted apart, since the
- * next plan resolves them. succeeded + failed + benign + not_started is the
- * plan's action count.
+ * executor_run (except when executor_run finds no memory for the run: then
+ * inside it, before it returns -ENOMEM). It gets counts and the first error's
+ * text; 409 Conflict and 404 on delete / 409 on create (AlreadyExists) are
+ * counted apart, since the next plan resolves them. succeeded + failed +
+ * benign + not_started is the plan's action count (out of memory for the
+ * run's steps is one failure instead).
  *
  * Metrics, with a registry: tidb_operator_actions_total{kind,result}, and
  * the gauges tidb_operator_actions_in_flight and tidb_operator_actions_queued
