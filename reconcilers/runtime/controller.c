@@ -363,7 +363,7 @@ int controller_start(const struct controller_options *options, struct controller
     struct executor_options executor_options = {
         .loop = options->loop, .client = options->client, .clock = controller->options.clock,
         .may_write = executor_may_write, .pd_client_for = executor_pd_client, .data = controller,
-        .metrics = metrics,
+        .metrics = metrics, .max_in_flight = options->max_actions_in_flight,
     };
     int rc = workqueue_new(&queue_options, &controller->queue);
     if (rc == 0 && controller->queue_metrics)

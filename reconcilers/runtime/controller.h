@@ -51,6 +51,7 @@ struct controller_options {
     uint64_t pd_fast_interval_ms;      /* 0: 2 s */
     uint64_t pd_slow_interval_ms;      /* 0: 30 s */
     uint64_t resync_ms;                /* every cluster replanned at least this often; 0: 60 s */
+    size_t max_actions_in_flight;      /* the executor's budget, shared fairly by clusters; 0: 64 */
     bool (*may_write)(void *data);     /* NULL: always (no leader election) */
     void *data;
 };

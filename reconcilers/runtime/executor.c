@@ -1,7 +1,9 @@
 #include "reconcilers/runtime/executor.h"
 
 #include "reactor/key_map.h"
+#include "reactor/list.h"
 #include "reactor/log.h"
+#include "reconcilers/runtime/fair_queue.h"
 #include "reconcilers/runtime/leader_election.h"
 
 #include <errno.h>
@@ -11,20 +13,22 @@
 
 struct run;
 
-/* One action in flight. */
+/* One action: queued (in its run's flow), then in flight, then done. */
 struct step {
     struct run *run;
     struct action *action;
     struct kube_request *request;
     struct pd_call *call;
-    struct step *next_in_flight, *previous_in_flight;
+    struct fair_queue_item queued;     /* in the fair queue until started */
+    struct list_node in_flight;        /* in executor->in_flight once started */
 };
 
 struct run {
     struct executor *executor;
     struct plan plan;
     struct step *steps;
-    size_t pending;
+    struct fair_queue_flow flow;       /* its steps waiting for their turn */
+    size_t pending;                    /* steps not done yet (+1 while executor_run queues) */
     struct executor_result result;
     executor_done_fn done;
     void *data;
@@ -39,8 +43,9 @@ struct sent_event {
 
 struct executor {
     struct executor_options options;
-    struct step *in_flight;            /* list of steps awaiting a callback */
-    size_t in_flight_count;
+    struct list_node in_flight;        /* steps started and awaiting their callback */
+    struct fair_queue queue;           /* steps not started yet, round-robin by run */
+    bool dispatching;                  /* dispatch is on the stack: do not re-enter */
     struct run *finished;              /* runs whose done is due (fired from the idle) */
     uv_idle_t finisher;
     /* Recent events in the order sent (so the expired ones are a prefix,
@@ -52,8 +57,19 @@ struct executor {
     void (*closed)(void *data);
     void *closed_data;
     struct metrics_family *actions_total;
+    struct metrics_gauge *in_flight_gauge, *queued_gauge;
+    bool collector_registered;
     uint32_t event_sequence;           /* makes event names unique within a millisecond */
 };
+
+/* At each scrape: the gauges from the queue's counts. */
+static void collect_metrics(struct metrics_registry *registry, void *data)
+{
+    (void)registry;
+    struct executor *executor = data;
+    metrics_gauge_set(executor->in_flight_gauge, (double)fair_queue_in_flight(&executor->queue));
+    metrics_gauge_set(executor->queued_gauge, (double)fair_queue_queued(&executor->queue));
+}
 
 int executor_new(const struct executor_options *options, struct executor **out)
 {
@@ -65,14 +81,31 @@ int executor_new(const struct executor_options *options, struct executor **out)
     if (!executor->options.clock) executor->options.clock = clock_system();
     if (!executor->options.event_dedup_ms) executor->options.event_dedup_ms = 10 * 60 * 1000;
     if (!executor->options.component) executor->options.component = "tidb-operator";
+    if (!executor->options.max_in_flight) executor->options.max_in_flight = 64;
+    list_init(&executor->in_flight);
+    fair_queue_init(&executor->queue, executor->options.max_in_flight);
     uv_idle_init(options->loop, &executor->finisher);
     executor->finisher.data = executor;
-    if (options->metrics)
+    if (options->metrics) {
         executor->actions_total = metrics_counter_family(options->metrics, "tidb_operator_actions_total",
                                                          "Planned actions carried out, by kind and result.",
                                                          "kind", "result");
+        executor->in_flight_gauge = metrics_gauge(options->metrics, "tidb_operator_actions_in_flight",
+                                                  "Planned actions started and not finished.");
+        executor->queued_gauge = metrics_gauge(options->metrics, "tidb_operator_actions_queued",
+                                               "Planned actions waiting for their turn in the fair queue.");
+        if (executor->in_flight_gauge && executor->queued_gauge)
+            executor->collector_registered =
+                metrics_register_collector(options->metrics, collect_metrics, NULL, executor);
+    }
     *out = executor;
     return 0;
+}
+
+/* False for a kind this executor does not know (a newer planner's, or garbage). */
+static bool kind_known(enum action_kind kind)
+{
+    return kind >= ACTION_CREATE && kind <= ACTION_PD_REMOVE_TOMBSTONES;
 }
 
 static const char *kind_label(enum action_kind kind)
@@ -86,7 +119,7 @@ static const char *kind_label(enum action_kind kind)
         [ACTION_PD_TRANSFER_LEADER] = "pd_transfer_leader", [ACTION_PD_SET_STORE_UP] = "pd_set_store_up",
         [ACTION_PD_REMOVE_TOMBSTONES] = "pd_remove_tombstones",
     };
-    return names[kind];
+    return kind_known(kind) ? names[kind] : "unknown";
 }
 
 static void on_finisher(uv_idle_t *idle);
@@ -109,7 +142,8 @@ static void count(struct step *step, const char *outcome, const char *error)
         run->result.failed++;
         if (!run->result.first_error[0]) {
             char what[256];
-            plan_describe_action(step->action, what, sizeof what);
+            if (kind_known(step->action->kind)) plan_describe_action(step->action, what, sizeof what);
+            else snprintf(what, sizeof what, "action of unknown kind %d", (int)step->action->kind);
             snprintf(run->result.first_error, sizeof run->result.first_error, "%s: %s", what,
                      error ? error : "failed");
         }
@@ -121,22 +155,35 @@ static void count(struct step *step, const char *outcome, const char *error)
     }
 }
 
-static void unlink_step(struct step *step)
-{
-    struct executor *executor = step->run->executor;
-    if (step->previous_in_flight) step->previous_in_flight->next_in_flight = step->next_in_flight;
-    else if (executor->in_flight == step) executor->in_flight = step->next_in_flight;
-    if (step->next_in_flight) step->next_in_flight->previous_in_flight = step->previous_in_flight;
-    step->next_in_flight = step->previous_in_flight = NULL;
-    executor->in_flight_count--;
-}
+static void dispatch(struct executor *executor);
 
+/* A step is over: started and answered, or never started. Its place in
+ * flight (if it had one) goes to the next queued step. */
 static void step_done(struct step *step)
 {
-    unlink_step(step);
+    struct executor *executor = step->run->executor;
+    bool was_in_flight = list_linked(&step->in_flight);
+    list_remove(&step->in_flight);
     step->request = NULL;
     step->call = NULL;
     if (--step->run->pending == 0) finish_run_later(step->run);
+    if (was_in_flight) {
+        fair_queue_finished(&executor->queue);
+        dispatch(executor);
+    }
+}
+
+/* Unqueues every step not started yet: they are not sent, and their runs
+ * say so (refused, not_started). */
+static void drop_queued(struct executor *executor)
+{
+    struct fair_queue_item *item;
+    while ((item = fair_queue_drop(&executor->queue))) {
+        struct step *step = list_entry(item, struct step, queued);
+        step->run->result.refused = true;
+        step->run->result.not_started++;
+        step_done(step);
+    }
 }
 
 static void on_kube_done(struct kube_result *result, void *data)
@@ -301,6 +348,10 @@ static bool start_step(struct executor *executor, struct step *step)
         break;
     }
     default: {
+        if (!kind_known(action->kind)) {
+            count(step, "error", "unknown action kind");
+            return false;
+        }
         struct pd_client *pd = executor->options.pd_client_for
             ? executor->options.pd_client_for(executor->options.data, plan->namespace, plan->cluster)
             : NULL;
@@ -353,11 +404,14 @@ int executor_run(struct executor *executor, struct plan *plan, executor_done_fn 
     run->data = data;
     if (run->plan.incomplete || executor->closing) {
         run->result.incomplete = run->plan.incomplete;
+        run->result.refused = !run->plan.incomplete && run->plan.count > 0;
+        run->result.not_started = run->plan.count;
         finish_run_later(run);
         return 0;
     }
     if (run->plan.count && executor->options.may_write && !executor->options.may_write(executor->options.data)) {
         run->result.refused = true;
+        run->result.not_started = run->plan.count;
         finish_run_later(run);
         return 0;
     }
@@ -370,33 +424,60 @@ int executor_run(struct executor *executor, struct plan *plan, executor_done_fn 
     }
     /* Count every step as pending first, so no early completion finishes the run. */
     run->pending = run->plan.count + 1;
+    fair_queue_flow_init(&run->flow);
     for (size_t i = 0; i < run->plan.count; i++) {
         struct step *step = &run->steps[i];
         step->run = run;
         step->action = &run->plan.actions[i];
-        step->next_in_flight = executor->in_flight;
-        if (executor->in_flight) executor->in_flight->previous_in_flight = step;
-        executor->in_flight = step;
-        executor->in_flight_count++;
-        if (!start_step(executor, step)) step_done(step);
+        list_init(&step->in_flight);
+        fair_queue_push(&executor->queue, &run->flow, &step->queued);
     }
+    dispatch(executor);
     if (--run->pending == 0) finish_run_later(run);
     return 0;
 }
 
+/* Starts queued steps, round-robin by run, while the budget allows. The
+ * lease is asked before each start: once it says no, nothing queued is
+ * started. Not re-entered: a step that ends at once (a duplicate event, no
+ * PD client) ends inside the loop below, which then goes on. */
+static void dispatch(struct executor *executor)
+{
+    if (executor->dispatching) return;
+    executor->dispatching = true;
+    while (fair_queue_can_start(&executor->queue)) {
+        if (executor->options.may_write && !executor->options.may_write(executor->options.data)) {
+            drop_queued(executor);
+            break;
+        }
+        struct fair_queue_item *item = fair_queue_next(&executor->queue);
+        if (!item) break;
+        struct step *step = list_entry(item, struct step, queued);
+        list_insert_tail(&executor->in_flight, &step->in_flight);
+        if (!start_step(executor, step)) step_done(step);
+    }
+    executor->dispatching = false;
+}
+
 void executor_cancel_all(struct executor *executor)
 {
+    drop_queued(executor);
     /* Cancelled requests still call back (from the loop), which unlinks them. */
-    for (struct step *step = executor->in_flight; step; step = step->next_in_flight) {
+    struct step *step;
+    list_for_each_entry(step, &executor->in_flight, in_flight) {
         if (step->request) kube_request_cancel(step->request);
         if (step->call) pd_call_cancel(step->call);
     }
 }
 
-size_t executor_in_flight(const struct executor *executor) { return executor->in_flight_count; }
+size_t executor_in_flight(const struct executor *executor) { return fair_queue_in_flight(&executor->queue); }
+
+size_t executor_queued(const struct executor *executor) { return fair_queue_queued(&executor->queue); }
 
 static void release(struct executor *executor)
 {
+    if (executor->collector_registered)
+        metrics_unregister_collector(executor->options.metrics, collect_metrics, executor);
     for (size_t i = executor->event_first; i < executor->event_count; i++) free(executor->events[i]);
     free(executor->events);
     key_map_free(&executor->events_by_key);
@@ -423,7 +504,8 @@ static void on_finisher(uv_idle_t *idle)
         free(run->steps);
         free(run);
     }
-    if (executor->closing && executor->in_flight_count == 0 && !uv_is_closing((uv_handle_t *)idle))
+    if (executor->closing && list_empty(&executor->in_flight) && fair_queue_queued(&executor->queue) == 0 &&
+        !uv_is_closing((uv_handle_t *)idle))
         uv_close((uv_handle_t *)idle, on_finisher_closed);
 }
 

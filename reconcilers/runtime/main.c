@@ -259,6 +259,9 @@ static int start_control(struct runtime *runtime)
         .http = runtime->client, .metrics = runtime->registry,
         .workers = (unsigned)settings->workers, .pd_fast_interval_ms = settings->pd_fast_ms,
         .pd_slow_interval_ms = settings->pd_slow_ms,
+        /* One second of the client's rate in flight: a cluster's action never
+         * waits in the client's token bucket behind more than that. */
+        .max_actions_in_flight = (size_t)settings->qps,
         .may_write = settings->leader_elect ? may_write : NULL, .data = runtime,
     };
     rc = controller_start(&controller_options, &runtime->controller);
@@ -375,7 +378,7 @@ static int parse_settings(int argc, char **argv, struct settings *settings)
           &settings->pd_fast_ms },
         { "pd-poll-slow", FLAG_DURATION, "30s", "PD polling period while a cluster is steady",
           &settings->pd_slow_ms },
-        { "kube-api-qps", FLAG_INT, "50", "requests per second to the API server", &settings->qps },
+        { "kube-api-qps", FLAG_INT, "50", "requests per second to the API server (also the actions in flight at once)", &settings->qps },
         { "kube-api-burst", FLAG_INT, "100", "burst of requests to the API server", &settings->burst },
     };
     const struct flag_set set = {

@@ -23,6 +23,12 @@
  *              cluster; the plans must have zero actions
  *                                  vs reconciles counted in the steady window
  *                                     against the CPU used there
+ *   fairness   the same bring-up again on a fresh kubesim and operator,
+ *              after a bad neighbour (a TidbCluster asking for 100,000 TiKV
+ *              replicas, created first and given a head start until it has
+ *              12 pods): the others' all-Ready and median create -> Ready
+ *                                  vs the first run's (goal of issue 19:
+ *                                     within 10 %)
  *
  * Clusters: 3 PD + 3 TiKV + 2 TiDB each (examples/basic with requests of
  * 100m CPU / 128Mi per pod), one namespace each, all created through the API
@@ -45,10 +51,11 @@
  * BENCH_QPS / BENCH_BURST (1000/2000), BENCH_WORKERS (64),
  * BENCH_PD_POLL_FAST (2s), BENCH_STEADY_S (60: the controller resyncs every
  * 60 s, so a shorter window misreads reconciles per minute),
- * BENCH_READY_DEADLINE_S (330); TIDB_OPERATOR_BIN / KUBESIM_BIN override the
- * binaries.
+ * BENCH_READY_DEADLINE_S (330), BENCH_NEIGHBOUR (1; 0 skips the fairness
+ * run); TIDB_OPERATOR_BIN / KUBESIM_BIN override the binaries.
  *
- * Bounded: every wait has a deadline (whole run < 10 minutes on 2 cores);
+ * Bounded: every wait has a deadline (whole run < 10 minutes on 2 cores, or
+ * about 15 with the fairness run when the clusters come up in time);
  * every process it starts is stopped (SIGTERM, then SIGKILL), also on a
  * fatal signal. Prints figures; asserts nothing about time.
  */
@@ -523,6 +530,110 @@ static size_t poll_ready(struct progress *progress, double *parse_s)
     return size;
 }
 
+/* ---- bring-up: create the clusters, wait for them ---- */
+
+static void print_operator_log_tail(void);
+
+struct bringup {
+    double all_ready_s;        /* the last of the clusters Ready, after the first create */
+    double p50_s;              /* per cluster create -> Ready, median */
+    int ready;
+    size_t list_bytes;         /* the last list of tidbclusters */
+    double list_parse_s;
+    double most_in_flight;     /* the executor's gauges, the highest seen at a poll */
+    double most_queued;
+    double load_average;       /* the machine's 1-minute load average when all were Ready */
+};
+
+/* The machine's 1-minute load average (other work on it skews a comparison
+ * of two runs minutes apart); -1 when unknown. */
+static double load_average(void)
+{
+    FILE *file = fopen("/proc/loadavg", "r");
+    double value = -1;
+    if (file) {
+        if (fscanf(file, "%lf", &value) != 1) value = -1;
+        fclose(file);
+    }
+    return value;
+}
+
+/* Creates the TidbClusters basic in bench-0000 ... (`tc`'s namespace is
+ * rewritten for each), polling readiness on the way so early clusters'
+ * times are right; prints how long it took. */
+static void create_clusters(cJSON *tc, struct progress *progress, double *next_poll)
+{
+    cJSON *namespace = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tc, "metadata"),
+                                                        "namespace");
+    double start = now_s();
+    int failed = 0;
+    for (int i = 0; i < settings.clusters; i++) {
+        char ns[32], path[160];
+        namespace_of(i, ns, sizeof ns);
+        cJSON_SetValuestring(namespace, ns);
+        char *body = cJSON_PrintUnformatted(tc);
+        snprintf(path, sizeof path, "/apis/pingcap.com/v1alpha1/namespaces/%s/tidbclusters", ns);
+        int status = body ? api_request("POST", path, body, NULL) : -1;
+        free(body);
+        progress->created_s[i] = now_s();
+        if (status != 201 && failed++ < 3) printf("  create %s/%s: HTTP %d\n", ns, cluster_name, status);
+        if (now_s() >= *next_poll) {
+            poll_ready(progress, NULL);
+            *next_poll = now_s() + poll_ms() / 1000.0;
+        }
+    }
+    double took = now_s() - start;
+    printf("  created   %d TidbClusters in %.2f s (%.0f/s)%s\n", settings.clusters, took,
+           ratio(settings.clusters, took), failed ? " — SOME FAILED" : "");
+}
+
+/* The operator's executor gauges, kept at their highest. */
+static void sample_executor(struct bringup *bringup)
+{
+    char *text = metrics_fetch();
+    if (!text) return;
+    double in_flight = metric_sum(text, "tidb_operator_actions_in_flight", NULL);
+    double queued = metric_sum(text, "tidb_operator_actions_queued", NULL);
+    if (in_flight > bringup->most_in_flight) bringup->most_in_flight = in_flight;
+    if (queued > bringup->most_queued) bringup->most_queued = queued;
+    free(text);
+}
+
+/* Polls until every cluster is Ready or the deadline passes, reporting every
+ * 30 s; false when the operator exited. */
+static bool wait_all_ready(struct progress *progress, double t0, double *next_poll, double cpu_before,
+                           struct bringup *bringup)
+{
+    double deadline = t0 + settings.ready_deadline_s;
+    double last_report = now_s();
+    while (progress->ready < settings.clusters && now_s() < deadline) {
+        while (now_s() < *next_poll) harness_sleep_ms(20);
+        double parse = 0;
+        size_t bytes = poll_ready(progress, &parse);
+        if (bytes) {
+            bringup->list_bytes = bytes;
+            bringup->list_parse_s = parse;
+        }
+        sample_executor(bringup);
+        *next_poll = now_s() + poll_ms() / 1000.0;
+        if (now_s() - last_report >= 30) {
+            struct proc_sample sample;
+            proc_sample(operator_child.pid, &sample);
+            printf("    +%5.0f s  %d/%d Ready  (operator cpu %.1f s, rss %.1f MiB)\n", now_s() - t0,
+                   progress->ready, settings.clusters, sample.cpu_s - cpu_before, sample.rss_mib);
+            last_report = now_s();
+        }
+        int code;
+        if (child_wait(&operator_child, 0, &code)) {
+            printf("  the operator exited with %d during bring-up\n", code);
+            print_operator_log_tail();
+            return false;
+        }
+    }
+    bringup->load_average = load_average();
+    return true;
+}
+
 static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -621,11 +732,6 @@ static bool all_fresh(struct inproc *in)
 }
 
 static bool all_closed(struct inproc *in) { return in->closing <= 0; }
-
-static const void *const *by_cluster(struct inproc *in, int index, const char *key, size_t *count)
-{
-    return (const void *const *)cache_by_cluster(informer_cache(in->informers[index]), key, count);
-}
 
 /* Gathers the observed world of cluster `key` with the controller's own
  * code (reconcilers/runtime/observe.h). `cluster` is decoded and
@@ -1007,6 +1113,123 @@ static void print_log_summary(void)
     printf("\n");
 }
 
+/* ---- fairness: the same bring-up beside a bad neighbour ---- */
+
+#define NEIGHBOUR_NAMESPACE "bench-bad"
+#define NEIGHBOUR_TIKV 100000
+#define NEIGHBOUR_HEAD_START_PODS 12
+
+/* Pods in a namespace (one list of limit 1 and its remainingItemCount). */
+static long pods_in(const char *namespace)
+{
+    char path[160], *body = NULL;
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods?limit=1", namespace);
+    int status = api_request("GET", path, NULL, &body);
+    cJSON *list = status == 200 && body ? cJSON_Parse(body) : NULL;
+    free(body);
+    if (!list) return -1;
+    long count = e2e_jpath_count(list, "items");
+    const cJSON *remaining = e2e_jpath(list, "metadata.remainingItemCount");
+    if (cJSON_IsNumber(remaining)) count += (long)remaining->valuedouble;
+    cJSON_Delete(list);
+    return count;
+}
+
+/* A fresh kubesim and operator; a TidbCluster asking for 100,000 TiKV
+ * replicas is created first, then the same clusters as the first run. The
+ * others' all-Ready and median create -> Ready are printed beside the first
+ * run's (`without`), with the goal of issue 19: within 10 %. */
+static bool neighbour_run(const char *kubesim_bin, const char *operator_bin, const struct sim_options *sim_options,
+                          cJSON *tc, struct progress *progress, const struct bringup *without)
+{
+    printf("\n  fairness  again on a fresh kubesim, with a bad neighbour first: %s/%s asks for %d TiKV "
+           "replicas\n", NEIGHBOUR_NAMESPACE, cluster_name, NEIGHBOUR_TIKV);
+    operator_stop();
+    operator_child.output_path[0] = '\0';
+    if (sim.sim_running) harness_sim_stop(&sim, SIM_STOP_MS);
+    if (!harness_sim_start(&sim, kubesim_bin, work_dir, sim_options)) return false;
+    if (!harness_apply_file(&sim, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL)) {
+        printf("  cannot apply the CRD\n");
+        return false;
+    }
+    if (!create_namespaces(settings.clusters)) return false;
+    int status = api_request("POST", "/api/v1/namespaces",
+                             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\""
+                             NEIGHBOUR_NAMESPACE "\"}}", NULL);
+    if (status != 201) {
+        printf("  cannot create namespace %s: HTTP %d\n", NEIGHBOUR_NAMESPACE, status);
+        return false;
+    }
+    if (!operator_start(operator_bin)) return false;
+    struct proc_sample op_before;
+    proc_sample(operator_child.pid, &op_before);
+    cJSON *bad = cJSON_Duplicate(tc, true);
+    cJSON *replicas = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bad, "spec"), "tikv"), "replicas");
+    if (!replicas) {
+        printf("  the cluster object has no spec.tikv.replicas\n");
+        cJSON_Delete(bad);
+        return false;
+    }
+    cJSON_SetNumberValue(replicas, NEIGHBOUR_TIKV);
+    cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bad, "metadata"),
+                                                          "namespace"), NEIGHBOUR_NAMESPACE);
+    char *body = cJSON_PrintUnformatted(bad);
+    cJSON_Delete(bad);
+    status = body ? api_request("POST", "/apis/pingcap.com/v1alpha1/namespaces/" NEIGHBOUR_NAMESPACE
+                                "/tidbclusters", body, NULL) : -1;
+    free(body);
+    if (status != 201) {
+        printf("  cannot create the bad neighbour: HTTP %d\n", status);
+        return false;
+    }
+    /* The others arrive once it is growing by whole batches (past PD, its
+     * TiKV slow start under way), or after 30 s. */
+    double head_start = now_s();
+    long head_pods = 0;
+    while (now_s() < head_start + 30 && (head_pods = pods_in(NEIGHBOUR_NAMESPACE)) < NEIGHBOUR_HEAD_START_PODS)
+        harness_sleep_ms(200);
+    printf("            the neighbour had %ld pods after %.1f s: now the %d others\n", head_pods,
+           now_s() - head_start, settings.clusters);
+    memset(progress->created_s, 0, (size_t)settings.clusters * sizeof *progress->created_s);
+    memset(progress->ready_s, 0, (size_t)settings.clusters * sizeof *progress->ready_s);
+    progress->ready = 0;
+    double t0 = now_s();
+    double next_poll = t0 + poll_ms() / 1000.0;
+    struct bringup with = { 0 };
+    create_clusters(tc, progress, &next_poll);
+    if (!wait_all_ready(progress, t0, &next_poll, op_before.cpu_s, &with)) return false;
+    double *latency = calloc((size_t)settings.clusters, sizeof *latency);
+    for (int i = 0; i < settings.clusters; i++) {
+        if (progress->ready_s[i] <= 0) continue;
+        if (progress->ready_s[i] - t0 > with.all_ready_s) with.all_ready_s = progress->ready_s[i] - t0;
+        if (latency) latency[with.ready] = progress->ready_s[i] - progress->created_s[i];
+        with.ready++;
+    }
+    if (latency && with.ready > 0) {
+        qsort(latency, (size_t)with.ready, sizeof *latency, compare_double);
+        with.p50_s = percentile(latency, with.ready, 0.5);
+    }
+    free(latency);
+    long neighbour_pods = pods_in(NEIGHBOUR_NAMESPACE);
+    double slower = ratio(with.all_ready_s - without->all_ready_s, without->all_ready_s) * 100.0;
+    double slower_p50 = ratio(with.p50_s - without->p50_s, without->p50_s) * 100.0;
+    bool all = with.ready == settings.clusters && without->ready == settings.clusters;
+    printf("            the others: %d/%d Ready %.1f s after their first create, p50 create -> Ready %.2f s "
+           "(machine load average %.2f)\n", with.ready, settings.clusters, with.all_ready_s, with.p50_s,
+           with.load_average);
+    printf("            without it (the run above): %d/%d Ready %.1f s, p50 %.2f s (load average %.2f)\n",
+           without->ready, settings.clusters, without->all_ready_s, without->p50_s, without->load_average);
+    printf("            all-Ready %+.1f %%, p50 %+.1f %%   goal: within 10 %%   %s\n", slower, slower_p50,
+           all && slower <= 10.0 ? "MET" : "NOT MET");
+    printf("            by then the neighbour had %ld pods; executor: at most %.0f actions in flight and "
+           "%.0f queued at a poll (without it: %.0f and %.0f)\n", neighbour_pods, with.most_in_flight,
+           with.most_queued, without->most_in_flight, without->most_queued);
+    print_log_summary();
+    operator_child.output_path[0] = '\0'; /* told already */
+    return true;
+}
+
 /* ---- main ---- */
 
 int main(void)
@@ -1101,57 +1324,12 @@ int main(void)
     cJSON_AddStringToObject(metadata, "name", cluster_name);
     cJSON_AddStringToObject(metadata, "namespace", "x");
     double t0 = now_s();
-    double ready_deadline = t0 + settings.ready_deadline_s;
-    int failed_creates = 0;
     double next_poll = t0 + poll_ms() / 1000.0;
-    size_t list_bytes = 0;
-    double list_parse_s = 0;
-    for (int i = 0; i < settings.clusters; i++) {
-        char ns[32], path[160];
-        namespace_of(i, ns, sizeof ns);
-        cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(metadata, "namespace"), ns);
-        char *body = cJSON_PrintUnformatted(tc);
-        snprintf(path, sizeof path, "/apis/pingcap.com/v1alpha1/namespaces/%s/tidbclusters", ns);
-        int status = body ? api_request("POST", path, body, NULL) : -1;
-        free(body);
-        created[i] = now_s();
-        if (status != 201) {
-            if (failed_creates++ < 3) printf("  create %s/%s: HTTP %d\n", ns, cluster_name, status);
-        }
-        /* Keep polling during a long create phase, so early clusters' times are right. */
-        if (now_s() >= next_poll) {
-            poll_ready(&progress, NULL);
-            next_poll = now_s() + poll_ms() / 1000.0;
-        }
-    }
-    double created_s = now_s() - t0;
-    printf("  created   %d TidbClusters in %.2f s (%.0f/s)%s\n", settings.clusters, created_s,
-           ratio(settings.clusters, created_s), failed_creates ? " — SOME FAILED" : "");
-    double last_report = now_s();
-    while (progress.ready < settings.clusters && now_s() < ready_deadline) {
-        double sleep_until = next_poll;
-        while (now_s() < sleep_until) harness_sleep_ms(20);
-        double parse = 0;
-        size_t bytes = poll_ready(&progress, &parse);
-        if (bytes) {
-            list_bytes = bytes;
-            list_parse_s = parse;
-        }
-        next_poll = now_s() + poll_ms() / 1000.0;
-        if (now_s() - last_report >= 30) {
-            struct proc_sample sample;
-            proc_sample(operator_child.pid, &sample);
-            printf("    +%5.0f s  %d/%d Ready  (operator cpu %.1f s, rss %.1f MiB)\n", now_s() - t0,
-                   progress.ready, settings.clusters, sample.cpu_s - op_before.cpu_s, sample.rss_mib);
-            last_report = now_s();
-        }
-        int code;
-        if (child_wait(&operator_child, 0, &code)) {
-            printf("  the operator exited with %d during bring-up\n", code);
-            print_operator_log_tail();
-            goto out;
-        }
-    }
+    struct bringup bringup = { 0 };
+    create_clusters(tc, &progress, &next_poll);
+    if (!wait_all_ready(&progress, t0, &next_poll, op_before.cpu_s, &bringup)) goto out;
+    size_t list_bytes = bringup.list_bytes;
+    double list_parse_s = bringup.list_parse_s;
     double all_ready_s = 0;
     int ready_count = 0;
     double *latency = calloc((size_t)settings.clusters, sizeof *latency);
@@ -1185,7 +1363,13 @@ int main(void)
                percentile(latency, ready_count, 0.9), latency[ready_count - 1],
                ratio(percentile(latency, ready_count, 0.5), floor_s));
     }
+    struct bringup without = { .all_ready_s = all_ready_s, .ready = ready_count,
+                               .p50_s = latency && ready_count > 0 ? percentile(latency, ready_count, 0.5) : 0,
+                               .most_queued = bringup.most_queued, .most_in_flight = bringup.most_in_flight,
+                               .load_average = bringup.load_average };
     free(latency);
+    printf("            executor: at most %.0f actions in flight and %.0f queued at a poll\n",
+           bringup.most_in_flight, bringup.most_queued);
     printf("            list of tidbclusters: %.1f MiB, parsed in %.0f ms by this process\n",
            (double)list_bytes / (1024.0 * 1024.0), list_parse_s * 1000);
     if (before && after_ready) {
@@ -1310,6 +1494,10 @@ int main(void)
         printf("            (in-process part took %.1f s)\n", now_s() - inproc_start_s);
     }
     rc = 0;
+    if (env_int("BENCH_NEIGHBOUR", 1)) {
+        print_log_summary();
+        if (!neighbour_run(kubesim_bin, operator_bin, &sim_options, tc, &progress, &without)) rc = 1;
+    }
 
 out:
     if (rc != 0 && operator_child.pid > 0) print_operator_log_tail();

@@ -106,6 +106,9 @@ static void operator_serves_metrics_and_stops_on_sigterm(void)
     CHECK_INT(http_get_blocking(port, "/metrics", &body), 200);
     CHECK(body && strstr(body, "# TYPE process_resident_memory_bytes gauge") != NULL);
     CHECK(body && strstr(body, "process_start_time_seconds ") != NULL);
+    /* The executor's budget: nothing in flight or queued yet. */
+    CHECK(body && strstr(body, "\ntidb_operator_actions_in_flight 0\n") != NULL);
+    CHECK(body && strstr(body, "\ntidb_operator_actions_queued 0\n") != NULL);
 
     /* The exposition passes promtool when it is installed. */
     char *metrics_path = body ? write_file("metrics.txt", body) : NULL;
