@@ -919,6 +919,7 @@ void tidbcluster_free(struct tidbcluster *cluster)
     if (!cluster)
         return;
     free_fields(object_fields, (char *)cluster);
+    tidbcluster_field_findings_free(&cluster->fields);
     for (int i = 0; i < TC_COMPONENT_COUNT; i++)
         free(cluster->spec.component[i].image_resolved);
     tidbcluster_status_free(&cluster->status);
@@ -970,6 +971,7 @@ bool tidbcluster_decode(const cJSON *object, struct tidbcluster *out, char **err
     buffer_free(&d.path);
     for (int i = 0; i < TC_COMPONENT_COUNT; i++)
         out->spec.component[i].kind = (enum tc_component)i;
+    tidbcluster_fields_scan(cJSON_GetObjectItemCaseSensitive(object, "spec"), &out->fields);
     /* The status is ours: a status that does not decode (written by an
      * older or foreign writer) must not block the spec; it is dropped and
      * rewritten by the next status update. */
@@ -977,6 +979,25 @@ bool tidbcluster_decode(const cJSON *object, struct tidbcluster *out, char **err
     if (!tidbcluster_status_decode(cJSON_GetObjectItemCaseSensitive(object, "status"), &out->status, &status_error))
         free(status_error);
     return true;
+}
+
+static void visit_fields(const struct field *fields, const char *prefix,
+                         void (*visit)(const char *path, bool group, void *context), void *context)
+{
+    for (const struct field *field = fields; field->name; field++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s.%s", prefix, field->name);
+        bool group = field->type == F_NESTED || field->type == F_RECORD;
+        visit(path, group, context);
+        if (group)
+            visit_fields(field->fields, path, visit, context);
+    }
+}
+
+void tidbcluster_decoded_fields(void (*visit)(const char *path, bool group, void *context), void *context)
+{
+    visit("spec", true, context);
+    visit_fields(spec_fields, "spec", visit, context);
 }
 
 void *tidbcluster_list_add(void *items, size_t *count, size_t item_size)

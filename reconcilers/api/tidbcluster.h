@@ -27,6 +27,7 @@
 #ifndef RECONCILERS_TIDBCLUSTER_H
 #define RECONCILERS_TIDBCLUSTER_H
 
+#include "reconcilers/api/tidbcluster_fields.h"
 #include "watchers/quantity.h"
 
 #include <cjson/cJSON.h>
@@ -291,12 +292,22 @@ struct tidbcluster {
     cJSON *labels, *annotations; /* metadata.labels / .annotations (string maps) */
     struct tidbcluster_spec spec;
     struct tidbcluster_status status;
+    /* The written spec's fields that do not act as PingCAP documents
+     * (tidbcluster_fields.h), found by tidbcluster_decode; validation
+     * reports them (refused ones as errors). */
+    struct tc_field_findings fields;
 };
 
 /* Decodes a whole TidbCluster object into *out (which is overwritten).
  * On failure returns false, leaves *out empty (safe to free) and sets *error
  * to a malloc'd "path: problem" message (NULL if even that failed). */
 bool tidbcluster_decode(const cJSON *object, struct tidbcluster *out, char **error);
+
+/* Calls `visit` with every spec key the decoder reads, as a path
+ * ("spec.pd.replicas", "spec.tidb.service.type"), `group` true for keys
+ * whose members are decoded as keys of their own (spec.tlsCluster,
+ * spec.pd.service, ...). For the compatibility table's test. */
+void tidbcluster_decoded_fields(void (*visit)(const char *path, bool group, void *context), void *context);
 
 /* PingCAP's defaults (idempotent). False only on allocation failure. */
 bool tidbcluster_apply_defaults(struct tidbcluster *cluster);
