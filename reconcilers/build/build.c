@@ -752,6 +752,25 @@ static void attach_nonempty(struct json *j, cJSON *parent, const char *key, cJSO
         cJSON_Delete(map);
 }
 
+/* The component's hostNetwork, else the cluster's (PingCAP: the
+ * component's value, true or false, wins). */
+static bool host_network(const struct tidbcluster *cluster, const struct component_spec *spec)
+{
+    if (spec->host_network != TC_UNSET)
+        return spec->host_network == TC_TRUE;
+    return cluster->spec.host_network == TC_TRUE;
+}
+
+/* The pod's dnsPolicy: the user's, else ClusterFirstWithHostNet on the
+ * host network (so cluster DNS names still resolve), else none. */
+static const char *dns_policy(const struct tidbcluster *cluster, const struct component_spec *spec)
+{
+    const char *text = either_string(spec->dns_policy, cluster->spec.dns_policy);
+    if (!text && host_network(cluster, spec))
+        text = "ClusterFirstWithHostNet";
+    return text;
+}
+
 static const char *image_of(const struct component_spec *spec, enum tc_component component)
 {
     static const char *const fallback[] = { "pingcap/pd", "pingcap/tikv", "pingcap/tidb" };
@@ -806,10 +825,13 @@ static cJSON *hash_inputs(struct json *j, const struct tidbcluster *cluster, enu
         add_string(j, in, "schedulerName", text);
     if ((text = either_string(spec->priority_class_name, all->priority_class_name)))
         add_string(j, in, "priorityClassName", text);
-    if ((text = either_string(spec->dns_policy, all->dns_policy)))
+    if ((text = dns_policy(cluster, spec)))
         add_string(j, in, "dnsPolicy", text);
     if (spec->termination_grace_period_seconds_set)
         add_number(j, in, "terminationGracePeriodSeconds", (double)spec->termination_grace_period_seconds);
+    /* Only when set, so the hashes of pods without it do not move. */
+    if (host_network(cluster, spec))
+        add_bool(j, in, "hostNetwork", true);
     switch (component) {
     case TC_PD:
         add_number(j, in, "startTimeout", spec->start_timeout);
@@ -978,7 +1000,9 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
     add_copy(&j, body, "imagePullSecrets", either(spec->image_pull_secrets, all->image_pull_secrets));
     add_copy(&j, body, "dnsConfig", either(spec->dns_config, all->dns_config));
     const char *text;
-    if ((text = either_string(spec->dns_policy, all->dns_policy)))
+    if (host_network(cluster, spec))
+        add_bool(&j, body, "hostNetwork", true);
+    if ((text = dns_policy(cluster, spec)))
         add_string(&j, body, "dnsPolicy", text);
     if ((text = either_string(spec->scheduler_name, all->scheduler_name)))
         add_string(&j, body, "schedulerName", text);

@@ -124,7 +124,9 @@ cJSON *build_pvc(const struct tidbcluster *cluster, enum tc_component component,
  * (/usr/local/bin), `pd`/`tikv` (the PVC, /var/lib/<c>), then the user's
  * additionalVolumes; readiness TCP on 2379/20160/4000; pod annotations =
  * Prometheus scrape hints < the user's (cluster's < component's) <
- * spec-hash; labels = the user's < our four. One main container (no TiDB
+ * spec-hash; labels = the user's < our four; hostNetwork (the
+ * component's, else the cluster's) with dnsPolicy ClusterFirstWithHostNet
+ * unless one is set. One main container (no TiDB
  * slow-log sidecar: the slow log goes to TiDB's main log). */
 cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component, int ordinal,
                  const struct build_pd_start *pd_start);

@@ -699,6 +699,51 @@ static void build_output_is_byte_stable(void)
     tidbcluster_free(&two);
 }
 
+/* hostNetwork (reference §1.2): the component's, else the cluster's; on
+ * the host network DNS policy ClusterFirstWithHostNet unless one is set;
+ * the spec hash moves only for pods it changes. */
+static void build_host_network(void)
+{
+    struct tidbcluster plain;
+    REQUIRE(load_basic(&plain));
+    static const struct edit edits[] = {
+        { "spec.hostNetwork", "true" },
+        { "spec.tikv.dnsPolicy", "\"Default\"" },
+        { "spec.tidb.hostNetwork", "false" },
+    };
+    struct tidbcluster host;
+    REQUIRE(load(&host, edits, sizeof edits / sizeof edits[0]));
+    cJSON *pd = build_pod(&host, TC_PD, 0, NULL);
+    cJSON *tikv = build_pod(&host, TC_TIKV, 0, NULL);
+    cJSON *tidb = build_pod(&host, TC_TIDB, 0, NULL);
+    cJSON *plain_pd = build_pod(&plain, TC_PD, 0, NULL);
+    CHECK_JSON(at(pd, "spec.hostNetwork"), "true");
+    CHECK_JSON(at(pd, "spec.dnsPolicy"), "\"ClusterFirstWithHostNet\"");
+    CHECK_JSON(at(tikv, "spec.hostNetwork"), "true");
+    CHECK_JSON(at(tikv, "spec.dnsPolicy"), "\"Default\"");
+    CHECK(at(tidb, "spec.hostNetwork") == NULL);
+    CHECK(at(tidb, "spec.dnsPolicy") == NULL);
+    CHECK(at(plain_pd, "spec.hostNetwork") == NULL);
+    CHECK(at(plain_pd, "spec.dnsPolicy") == NULL);
+    /* Everything else of the PD pod is as without it. */
+    cJSON_DeleteItemFromObjectCaseSensitive(at(pd, "spec"), "hostNetwork");
+    cJSON_DeleteItemFromObjectCaseSensitive(at(pd, "spec"), "dnsPolicy");
+    cJSON_DeleteItemFromObjectCaseSensitive(at(pd, "metadata.annotations"), ANNOTATION_SPEC_HASH);
+    cJSON_DeleteItemFromObjectCaseSensitive(at(plain_pd, "metadata.annotations"), ANNOTATION_SPEC_HASH);
+    CHECK(cJSON_Compare(pd, plain_pd, true));
+    char a[17], b[17];
+    REQUIRE(build_pod_spec_hash(&host, TC_PD, a) && build_pod_spec_hash(&plain, TC_PD, b));
+    CHECK(strcmp(a, b) != 0);
+    REQUIRE(build_pod_spec_hash(&host, TC_TIDB, a) && build_pod_spec_hash(&plain, TC_TIDB, b));
+    CHECK_STR(a, b); /* TiDB: false overrides the cluster's true: unchanged */
+    cJSON_Delete(pd);
+    cJSON_Delete(tikv);
+    cJSON_Delete(tidb);
+    cJSON_Delete(plain_pd);
+    tidbcluster_free(&host);
+    tidbcluster_free(&plain);
+}
+
 /* No version, no requests, no config, no namespace, no uid: sensible
  * objects, no crash. */
 static void build_minimal_spec(void)
@@ -771,6 +816,7 @@ int main(int argc, char **argv)
         TEST_CASE(build_configmap_content),
         TEST_CASE(build_hashes_follow_spec),
         TEST_CASE(build_output_is_byte_stable),
+        TEST_CASE(build_host_network),
         TEST_CASE(build_minimal_spec),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
