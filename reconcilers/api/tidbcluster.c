@@ -138,7 +138,9 @@ static const struct field tls_client_fields[] = {
     FIELD("imagePullSecrets", F_OBJECT_ARRAY, C, image_pull_secrets), \
     FIELD("dnsConfig", F_OBJECT, C, dns_config), \
     FIELD("topologySpreadConstraints", F_OBJECT_ARRAY, C, topology_spread_constraints), \
-    FIELD("readinessProbe", F_OBJECT, C, readiness_probe)
+    FIELD("readinessProbe", F_OBJECT, C, readiness_probe), \
+    FIELD("securityContext", F_OBJECT, C, security_context), \
+    FIELD("automountServiceAccountToken", F_FLAG, C, automount_service_account_token)
 
 static const struct field pd_fields[] = {
     COMMON_COMPONENT_FIELDS,
@@ -182,6 +184,7 @@ static const struct field tidb_fields[] = {
     NESTED("tlsClient", tls_client_fields),
     FIELD("plugins", F_STRING_ARRAY, C, plugins),
     FIELD("arguments", F_STRING_ARRAY, C, arguments),
+    FIELD("lifecycle", F_OBJECT, C, lifecycle),
     NESTED("scalePolicy", scale_policy_fields),
     END,
 };

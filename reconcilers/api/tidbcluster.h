@@ -18,7 +18,10 @@
  * right type but wrong content (a bad quantity, an unknown service type,
  * config that is not TOML) decode fine and are reported by validation, so
  * that all of them can be listed at once. Unknown fields are ignored (the
- * API server keeps them). JSON null is the same as an absent field.
+ * API server keeps them) and, like the fields that do not act as PingCAP
+ * documents, found by the compatibility scan (tidbcluster_fields.h) into
+ * `fields`, which validation reports. JSON null is the same as an absent
+ * field.
  *
  * Ownership: the struct owns every string and every cJSON copy in it; NULL
  * means absent. cJSON members (affinity, tolerations, ...) are deep copies
@@ -129,6 +132,8 @@ struct component_spec {
     cJSON *env, *env_from, *init_containers, *additional_containers, *additional_volumes,
         *additional_volume_mounts, *pod_security_context, *image_pull_secrets, *dns_config,
         *topology_spread_constraints, *storage_volumes, *readiness_probe;
+    cJSON *security_context;                  /* the main container's */
+    enum tc_flag automount_service_account_token;
 
     struct tc_service service; /* PD and TiDB */
 
@@ -156,6 +161,7 @@ struct component_spec {
     char *slow_log_volume_name;
     enum tc_flag tls_client_enabled;
     cJSON *plugins, *arguments; /* arrays of strings */
+    cJSON *lifecycle;           /* the main container's */
 };
 
 struct tidbcluster_spec {

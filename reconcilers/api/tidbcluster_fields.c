@@ -124,8 +124,8 @@ static const struct tc_field_class table[] = {
     C_YES("spec.<c>.podSecurityContext", ALL, "the pod's"),
     C_YES("spec.<c>.topologySpreadConstraints", ALL, "the pod's (copied as written)"),
     C_YES("spec.<c>.readinessProbe", ALL, "the main container's timings; TiDB's type"),
-    C_NOT_YET("spec.<c>.securityContext", ALL, "the main container gets no security context"),
-    C_NOT_YET("spec.<c>.automountServiceAccountToken", ALL, "the pod keeps Kubernetes' default"),
+    C_YES("spec.<c>.securityContext", ALL, "the main container's"),
+    C_YES("spec.<c>.automountServiceAccountToken", ALL, "the pod's"),
     C_NOT_YET("spec.<c>.suspendAction", ALL, "pods keep running"),
     C_NOT_YET("spec.<c>.storageVolumes", ALL, "no extra volumes are created"),
 
@@ -158,7 +158,7 @@ static const struct tc_field_class table[] = {
     C_NOT_YET("spec.tikv.rocksDBLogVolumeName", KV, NO_SIDECAR),
     C_NOT_YET("spec.tikv.raftLogVolumeName", KV, NO_SIDECAR),
     C_NOT_YET("spec.tikv.logTailer", KV, NO_SIDECAR),
-    C_NOT_YET("spec.tikv.privileged", KV, "deprecated; the container is not privileged"),
+    C_YES("spec.tikv.privileged", KV, "deprecated; securityContext.privileged of the container unless set there"),
     C_NONE("spec.tikv.recoverFailover", KV, NO_FAILOVER),
     C_NONE("spec.tikv.failover", KV, NO_FAILOVER),
     GROUP("spec.<c>.scalePolicy", KV | DB, "scaling pace"),
@@ -187,7 +187,7 @@ static const struct tc_field_class table[] = {
               "setting the root password at bootstrap; refused rather than leave root without one"),
     C_REFUSED("spec.tidb.bootstrapSQLConfigMapName", DB,
               "SQL run at bootstrap; refused rather than bootstrap without it"),
-    C_NOT_YET("spec.tidb.lifecycle", DB, "the container gets no lifecycle hooks"),
+    C_YES("spec.tidb.lifecycle", DB, "the main container's"),
     C_NOT_YET("spec.tidb.customizedStartupProbe", DB, "the container gets no startup probe"),
     C_NOT_YET("spec.tidb.serverLabels", DB, "TiDB is not told its location labels"),
 };

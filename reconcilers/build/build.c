@@ -771,6 +771,21 @@ static const char *dns_policy(const struct tidbcluster *cluster, const struct co
     return text;
 }
 
+/* The main container's securityContext: the user's, with TiKV's
+ * deprecated `privileged` when the user's does not say; NULL when empty. */
+static cJSON *container_security_context(struct json *j, const struct component_spec *spec,
+                                         enum tc_component component)
+{
+    bool privileged = component == TC_TIKV && spec->privileged == TC_TRUE;
+    if (!spec->security_context && !privileged)
+        return NULL;
+    cJSON *context = spec->security_context ? note(j, cJSON_Duplicate(spec->security_context, true))
+                                            : note(j, cJSON_CreateObject());
+    if (context && privileged && !cJSON_GetObjectItemCaseSensitive(context, "privileged"))
+        add_bool(j, context, "privileged", true);
+    return context;
+}
+
 static const char *image_of(const struct component_spec *spec, enum tc_component component)
 {
     static const char *const fallback[] = { "pingcap/pd", "pingcap/tikv", "pingcap/tidb" };
@@ -829,9 +844,16 @@ static cJSON *hash_inputs(struct json *j, const struct tidbcluster *cluster, enu
         add_string(j, in, "dnsPolicy", text);
     if (spec->termination_grace_period_seconds_set)
         add_number(j, in, "terminationGracePeriodSeconds", (double)spec->termination_grace_period_seconds);
-    /* Only when set, so the hashes of pods without it do not move. */
+    /* Only when set, so the hashes of pods without them do not move. */
     if (host_network(cluster, spec))
         add_bool(j, in, "hostNetwork", true);
+    cJSON *security = container_security_context(j, spec, component);
+    if (security)
+        attach(j, in, "securityContext", security);
+    if (spec->automount_service_account_token != TC_UNSET)
+        add_bool(j, in, "automountServiceAccountToken", spec->automount_service_account_token == TC_TRUE);
+    if (component == TC_TIDB)
+        add_copy(j, in, "lifecycle", spec->lifecycle);
     switch (component) {
     case TC_PD:
         add_number(j, in, "startTimeout", spec->start_timeout);
@@ -933,6 +955,11 @@ static cJSON *main_container(struct json *j, const struct tidbcluster *cluster, 
     }
     append_copies(j, mounts, spec->additional_volume_mounts);
     attach(j, container, "readinessProbe", readiness_probe(j, spec, component));
+    cJSON *security = container_security_context(j, spec, component);
+    if (security)
+        attach(j, container, "securityContext", security);
+    if (component == TC_TIDB)
+        add_copy(j, container, "lifecycle", spec->lifecycle);
     return container;
 }
 
@@ -1010,5 +1037,7 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
         add_string(&j, body, "priorityClassName", text);
     if (spec->termination_grace_period_seconds_set)
         add_number(&j, body, "terminationGracePeriodSeconds", (double)spec->termination_grace_period_seconds);
+    if (spec->automount_service_account_token != TC_UNSET)
+        add_bool(&j, body, "automountServiceAccountToken", spec->automount_service_account_token == TC_TRUE);
     return finish(&j, pod);
 }

@@ -126,7 +126,10 @@ cJSON *build_pvc(const struct tidbcluster *cluster, enum tc_component component,
  * Prometheus scrape hints < the user's (cluster's < component's) <
  * spec-hash; labels = the user's < our four; hostNetwork (the
  * component's, else the cluster's) with dnsPolicy ClusterFirstWithHostNet
- * unless one is set. One main container (no TiDB
+ * unless one is set; automountServiceAccountToken when set; the main
+ * container's securityContext (TiKV: `privileged: true` from the
+ * deprecated spec.tikv.privileged unless it says) and TiDB's lifecycle
+ * when set. One main container (no TiDB
  * slow-log sidecar: the slow log goes to TiDB's main log). */
 cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component, int ordinal,
                  const struct build_pd_start *pd_start);

@@ -744,6 +744,48 @@ static void build_host_network(void)
     tidbcluster_free(&plain);
 }
 
+/* securityContext, automountServiceAccountToken, TiKV's privileged and
+ * TiDB's lifecycle reach the pod when set, and count in the spec hash. */
+static void build_container_settings(void)
+{
+    struct tidbcluster plain;
+    REQUIRE(load_basic(&plain));
+    static const struct edit edits[] = {
+        { "spec.pd.securityContext", "{\"runAsUser\":1000}" },
+        { "spec.pd.automountServiceAccountToken", "false" },
+        { "spec.tikv.privileged", "true" },
+        { "spec.tidb.securityContext", "{\"privileged\":false}" },
+        { "spec.tidb.lifecycle", "{\"preStop\":{\"exec\":{\"command\":[\"sleep\",\"5\"]}}}" },
+    };
+    struct tidbcluster set;
+    REQUIRE(load(&set, edits, sizeof edits / sizeof edits[0]));
+    cJSON *pd = build_pod(&set, TC_PD, 0, NULL);
+    cJSON *tikv = build_pod(&set, TC_TIKV, 0, NULL);
+    cJSON *tidb = build_pod(&set, TC_TIDB, 0, NULL);
+    CHECK_JSON(at(pd, "spec.containers.0.securityContext"), "{\"runAsUser\":1000}");
+    CHECK_JSON(at(pd, "spec.automountServiceAccountToken"), "false");
+    CHECK_JSON(at(tikv, "spec.containers.0.securityContext"), "{\"privileged\":true}");
+    CHECK(at(tikv, "spec.automountServiceAccountToken") == NULL);
+    CHECK_JSON(at(tidb, "spec.containers.0.securityContext"), "{\"privileged\":false}");
+    CHECK_JSON(at(tidb, "spec.containers.0.lifecycle"), "{\"preStop\":{\"exec\":{\"command\":[\"sleep\",\"5\"]}}}");
+    cJSON *plain_tidb = build_pod(&plain, TC_TIDB, 0, NULL);
+    CHECK(at(plain_tidb, "spec.containers.0.securityContext") == NULL);
+    CHECK(at(plain_tidb, "spec.containers.0.lifecycle") == NULL);
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++) {
+        char a[17], b[17];
+        REQUIRE(build_pod_spec_hash(&set, (enum tc_component)c, a) &&
+                build_pod_spec_hash(&plain, (enum tc_component)c, b));
+        if (strcmp(a, b) == 0)
+            test_fail(__FILE__, __LINE__, "%s: the spec hash ignores the change", tidbcluster_component_name(c));
+    }
+    cJSON_Delete(pd);
+    cJSON_Delete(tikv);
+    cJSON_Delete(tidb);
+    cJSON_Delete(plain_tidb);
+    tidbcluster_free(&set);
+    tidbcluster_free(&plain);
+}
+
 /* No version, no requests, no config, no namespace, no uid: sensible
  * objects, no crash. */
 static void build_minimal_spec(void)
@@ -817,6 +859,7 @@ int main(int argc, char **argv)
         TEST_CASE(build_hashes_follow_spec),
         TEST_CASE(build_output_is_byte_stable),
         TEST_CASE(build_host_network),
+        TEST_CASE(build_container_settings),
         TEST_CASE(build_minimal_spec),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
