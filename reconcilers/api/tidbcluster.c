@@ -179,7 +179,8 @@ static const struct field tidb_fields[] = {
     FIELD("storageVolumes", F_OBJECT_ARRAY, C, storage_volumes),
     RECORD("service", C, service, offsetof(C, service.present), tidb_service_fields),
     FIELD("binlogEnabled", F_FLAG, C, binlog_enabled),
-    FIELD("separateSlowLog", F_FLAG, C, separate_slow_log),
+    FIELD_SET("separateSlowLog", F_FLAG, C, separate_slow_log, separate_slow_log_set),
+    FIELD("slowLogTailer", F_OBJECT, C, slow_log_tailer),
     FIELD("slowLogVolumeName", F_STRING, C, slow_log_volume_name),
     NESTED("tlsClient", tls_client_fields),
     FIELD("plugins", F_STRING_ARRAY, C, plugins),
@@ -189,7 +190,11 @@ static const struct field tidb_fields[] = {
     END,
 };
 
-static const struct field helper_fields[] = { FIELD("image", F_STRING, S, helper_image), END };
+static const struct field helper_fields[] = {
+    FIELD("image", F_STRING, S, helper_image),
+    FIELD("imagePullPolicy", F_STRING, S, helper_image_pull_policy),
+    END,
+};
 static const struct field tls_cluster_fields[] = { FIELD("enabled", F_FLAG, S, tls_cluster_enabled), END };
 static const struct field suspend_fields[] = {
     FIELD("suspendStatefulSet", F_FLAG, S, suspend_stateful_set),

@@ -157,7 +157,9 @@ struct component_spec {
 
     /* TiDB */
     enum tc_flag binlog_enabled;   /* default: spec.pump present */
-    enum tc_flag separate_slow_log; /* default true */
+    enum tc_flag separate_slow_log; /* default true (PingCAP's) */
+    bool separate_slow_log_set;     /* written: the slowlog sidecar runs only when written true */
+    cJSON *slow_log_tailer;         /* the sidecar's {requests, limits, image, imagePullPolicy} */
     char *slow_log_volume_name;
     enum tc_flag tls_client_enabled;
     cJSON *plugins, *arguments; /* arrays of strings */
@@ -174,6 +176,7 @@ struct tidbcluster_spec {
     char *cluster_domain, *scheduler_name, *priority_class_name, *dns_policy;
     char *stateful_set_update_strategy, *pod_management_policy, *start_script_version;
     char *helper_image;           /* spec.helper.image; default busybox:1.26.2 */
+    char *helper_image_pull_policy; /* spec.helper.imagePullPolicy; else spec.imagePullPolicy */
     enum tc_flag paused, enable_dynamic_configuration, enable_pv_reclaim, tls_cluster_enabled,
         host_network, recovery_mode, suspend_stateful_set, acrossk8s;
     cJSON *node_selector, *affinity, *tolerations, *annotations, *labels;

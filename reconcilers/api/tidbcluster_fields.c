@@ -62,7 +62,8 @@ static const struct tc_field_class table[] = {
     NONE("spec.podManagementPolicy", NO_STATEFULSETS),
     NONE("spec.startScriptVersion", "one start script generation here"),
     GROUP("spec.helper", 0, "helper containers"),
-    NONE("spec.helper.image", "no helper containers run here (no log tailers, no sysctl init container)"),
+    YES("spec.helper.image", "the image of the slowlog sidecar (spec.tidb.separateSlowLog: true)"),
+    YES("spec.helper.imagePullPolicy", "the slowlog sidecar's (else spec.imagePullPolicy)"),
     NONE("spec.discovery", "no discovery service here: the operator tells each new PD member how to start"),
     NOT_YET("spec.enablePVReclaim", "claims marked for deferred deletion are kept; delete them by hand"),
     YES("spec.hostNetwork", "default of every component; dnsPolicy ClusterFirstWithHostNet unless set"),
@@ -175,9 +176,10 @@ static const struct tc_field_class table[] = {
     C_YES("spec.tidb.binlogEnabled", DB, "TiDB's BINLOG_ENABLED"),
     C_YES("spec.tidb.plugins", DB, "loaded from /plugins"),
     C_YES("spec.tidb.arguments", DB, "appended to tidb-server's command"),
-    C_NOT_YET("spec.tidb.separateSlowLog", DB, NO_SIDECAR),
-    C_NOT_YET("spec.tidb.slowLogVolumeName", DB, NO_SIDECAR),
-    C_NOT_YET("spec.tidb.slowLogTailer", DB, NO_SIDECAR),
+    C_YES("spec.tidb.separateSlowLog", DB,
+          "written true: a slowlog sidecar tails the slow log; unset: no sidecar here (PingCAP's default is true)"),
+    C_NOT_YET("spec.tidb.slowLogVolumeName", DB, "the slow log goes to an emptyDir, not to the named volume"),
+    C_YES("spec.tidb.slowLogTailer", DB, "the slowlog sidecar's requests, limits, image and imagePullPolicy"),
     GROUP("spec.tidb.tlsClient", DB, "TLS for MySQL clients"),
     C_REFUSED("spec.tidb.tlsClient.enabled", DB,
               "TLS for MySQL clients; refused rather than serve clients in plaintext"),
@@ -254,8 +256,15 @@ static bool asks_for_something(const cJSON *value)
         return value->valuedouble != 0;
     if (cJSON_IsString(value))
         return value->valuestring && *value->valuestring;
-    if (cJSON_IsObject(value) || cJSON_IsArray(value))
+    if (cJSON_IsArray(value))
         return value->child != NULL;
+    if (cJSON_IsObject(value)) {
+        /* {createPassword: false} asks for nothing either. */
+        for (const cJSON *member = value->child; member; member = member->next)
+            if (asks_for_something(member))
+                return true;
+        return false;
+    }
     return true;
 }
 

@@ -14,8 +14,9 @@
  *                   (an error of tidbcluster_validate: nothing is created),
  *                   never run in a weaker mode; otherwise it is a warning.
  * A field only counts when its value asks for something (`trigger`): false,
- * 0, "", {}, [] and null ask for nothing, so `hostNetwork: false` or
- * `discovery: {}` mean the same to both operators and are not reported.
+ * 0, "", [], null and objects whose members ask for nothing do not, so
+ * `hostNetwork: false` or `discovery: {}` mean the same to both operators
+ * and are not reported.
  *
  * Paths: "spec.helper.image"; component fields are written once as
  * "spec.<c>.hostNetwork" with the set of components they exist in. A
@@ -47,7 +48,7 @@ enum tc_field_support {
 
 /* When a written value asks for something. */
 enum tc_field_trigger {
-    TC_TRIGGER_VALUE,    /* anything but false, 0, "", {}, [] or null */
+    TC_TRIGGER_VALUE,    /* anything but false, 0, "", [], null or an object of those */
     TC_TRIGGER_REPLICAS, /* an object whose `replicas` is above 0 (a component block) */
     TC_TRIGGER_ABOVE_ONE, /* a number above 1 (a parallelism: 1 is what is done here) */
     TC_TRIGGER_GROUP,    /* an object: its members are judged by their own rows */

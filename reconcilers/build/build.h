@@ -129,8 +129,11 @@ cJSON *build_pvc(const struct tidbcluster *cluster, enum tc_component component,
  * unless one is set; automountServiceAccountToken when set; the main
  * container's securityContext (TiKV: `privileged: true` from the
  * deprecated spec.tikv.privileged unless it says) and TiDB's lifecycle
- * when set. One main container (no TiDB
- * slow-log sidecar: the slow log goes to TiDB's main log). */
+ * when set. One main container, and for TiDB with separateSlowLog
+ * written true the `slowlog` sidecar (helper image, `tail -F` of
+ * /var/log/tidb/slowlog on the emptyDir `slowlog`, SLOW_LOG_FILE in TiDB's
+ * env); unset it is none (PingCAP's default true would add a container to
+ * every existing TiDB pod): the slow log goes to TiDB's main log. */
 cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component, int ordinal,
                  const struct build_pd_start *pd_start);
 /* The hash recorded in ANNOTATION_SPEC_HASH: of everything in the pod spec

@@ -786,6 +786,54 @@ static void build_container_settings(void)
     tidbcluster_free(&plain);
 }
 
+/* separateSlowLog written true: the slowlog sidecar (helper image) tails
+ * the file TiDB writes on a shared emptyDir; unset (PingCAP's default
+ * true) the pod is as before. */
+static void build_slow_log_sidecar(void)
+{
+    static const char *const sidecar =
+        "{\"name\":\"slowlog\",\"image\":\"alpine:3.16.0\",\"imagePullPolicy\":\"Always\","
+        "\"command\":[\"sh\",\"-c\",\"touch /var/log/tidb/slowlog; tail -n0 -F /var/log/tidb/slowlog;\"],"
+        "\"resources\":{\"limits\":{\"memory\":\"50Mi\"}},"
+        "\"volumeMounts\":[{\"name\":\"slowlog\",\"mountPath\":\"/var/log/tidb\"}]}";
+    static const struct edit edits[] = {
+        { "spec.helper", "{\"image\":\"alpine:3.16.0\",\"imagePullPolicy\":\"Always\"}" },
+        { "spec.tidb.separateSlowLog", "true" },
+        { "spec.tidb.slowLogTailer", "{\"limits\":{\"memory\":\"50Mi\"}}" },
+    };
+    struct tidbcluster on, plain;
+    REQUIRE(load(&on, edits, sizeof edits / sizeof edits[0]));
+    REQUIRE(load(&plain, edits, 1)); /* helper set, separateSlowLog unset (defaulted true) */
+    CHECK_INT(plain.spec.component[TC_TIDB].separate_slow_log, TC_TRUE);
+    cJSON *pod = build_pod(&on, TC_TIDB, 0, NULL);
+    cJSON *plain_pod = build_pod(&plain, TC_TIDB, 0, NULL);
+    CHECK_INT(cJSON_GetArraySize(at(pod, "spec.containers")), 2);
+    CHECK_JSON(at(pod, "spec.containers.1"), sidecar);
+    CHECK_JSON(env_named(at(pod, "spec.containers.0.env"), "SLOW_LOG_FILE"),
+               "{\"name\":\"SLOW_LOG_FILE\",\"value\":\"/var/log/tidb/slowlog\"}");
+    const cJSON *mounts = at(pod, "spec.containers.0.volumeMounts");
+    CHECK_JSON(cJSON_GetArrayItem(mounts, cJSON_GetArraySize(mounts) - 1),
+               "{\"name\":\"slowlog\",\"mountPath\":\"/var/log/tidb\"}");
+    const cJSON *volumes = at(pod, "spec.volumes");
+    CHECK_JSON(cJSON_GetArrayItem(volumes, cJSON_GetArraySize(volumes) - 1), "{\"name\":\"slowlog\",\"emptyDir\":{}}");
+    char *script = build_start_script(&on, TC_TIDB);
+    CHECK(script && strstr(script, "set -- \"$@\" --log-slow-query=\"${SLOW_LOG_FILE}\"\n"));
+    free(script);
+    /* Unset: one container, no env, no volume, the script as before. */
+    CHECK_INT(cJSON_GetArraySize(at(plain_pod, "spec.containers")), 1);
+    CHECK(env_named(at(plain_pod, "spec.containers.0.env"), "SLOW_LOG_FILE") == NULL);
+    script = build_start_script(&plain, TC_TIDB);
+    CHECK(script && !strstr(script, "slow"));
+    free(script);
+    char a[17], b[17];
+    REQUIRE(build_pod_spec_hash(&on, TC_TIDB, a) && build_pod_spec_hash(&plain, TC_TIDB, b));
+    CHECK(strcmp(a, b) != 0);
+    cJSON_Delete(pod);
+    cJSON_Delete(plain_pod);
+    tidbcluster_free(&on);
+    tidbcluster_free(&plain);
+}
+
 /* No version, no requests, no config, no namespace, no uid: sensible
  * objects, no crash. */
 static void build_minimal_spec(void)
@@ -860,6 +908,7 @@ int main(int argc, char **argv)
         TEST_CASE(build_output_is_byte_stable),
         TEST_CASE(build_host_network),
         TEST_CASE(build_container_settings),
+        TEST_CASE(build_slow_log_sidecar),
         TEST_CASE(build_minimal_spec),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);

@@ -111,8 +111,7 @@ static void decode_basic_example(void)
     /* What PingCAP's example asks for that does nothing here
      * (reconcilers/api/tidbcluster_fields.h). */
     CHECK_STR(warnings, "spec.configUpdateStrategy: no effect here: running pods are not restarted on a change yet "
-                        "(rolling restarts come with the upgrade concern); spec.helper.image: no effect here: no "
-                        "helper containers run here (no log tailers, no sysctl init container)");
+                        "(rolling restarts come with the upgrade concern)");
     free(errors);
     free(warnings);
     tidbcluster_problems_free(&problems);

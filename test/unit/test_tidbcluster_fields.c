@@ -283,6 +283,8 @@ static void values_asking_nothing_are_quiet(void)
         { "spec.tikv.scalePolicy", "{\"scaleInParallelism\":1}" },
         { "spec.tidb.separateSlowLog", "false" },
         { "spec.helper", "{\"image\":\"\"}" },
+        { "spec.tidb.initializer", "{\"createPassword\":false}" },
+        { "spec.discovery", "{\"limits\":{}}" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct tc_problems problems = { 0 };
@@ -343,8 +345,7 @@ static void basic_example_findings(void)
     CHECK_INT(problems.errors, 0);
     char *summary = tidbcluster_problems_summary(&problems, TC_PROBLEM_WARNING);
     CHECK_STR(summary, "spec.configUpdateStrategy: no effect here: running pods are not restarted on a change yet "
-                       "(rolling restarts come with the upgrade concern); spec.helper.image: no effect here: no "
-                       "helper containers run here (no log tailers, no sysctl init container)");
+                       "(rolling restarts come with the upgrade concern)");
     free(summary);
     tidbcluster_problems_free(&problems);
     tidbcluster_free(&tc);
