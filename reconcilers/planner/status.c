@@ -415,11 +415,20 @@ static char *warnings_message(const struct tc_problems *problems)
     size_t cut = WARNINGS_MESSAGE_MAX;
     while (cut > 0 && strncmp(all + cut, "; ", 2) != 0)
         cut--;
+    bool inside = cut == 0;
+    if (inside) { /* one huge warning: cut inside it, on a UTF-8 boundary */
+        cut = WARNINGS_MESSAGE_MAX;
+        while (cut > 0 && ((unsigned char)all[cut] & 0xC0) == 0x80)
+            cut--;
+    }
     size_t left_out = 0;
     for (const char *p = all + cut; (p = strstr(p, "; ")); p += 2)
         left_out++;
     char tail[64];
-    snprintf(tail, sizeof tail, "; and %zu more", left_out);
+    if (left_out)
+        snprintf(tail, sizeof tail, "%s; and %zu more", inside ? " (cut)" : "", left_out);
+    else
+        snprintf(tail, sizeof tail, " (cut)");
     char *out = malloc(cut + strlen(tail) + 1);
     if (out) {
         memcpy(out, all, cut);

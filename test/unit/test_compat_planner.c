@@ -283,12 +283,46 @@ static void long_lists_are_cut(void)
     planner_world_done(&F);
 }
 
+/* One warning longer than the limit (an unknown key of 3000 bytes, é at
+ * the cut): cut inside it, never inside a character. */
+static void one_huge_warning_is_cut_on_a_character(void)
+{
+    cJSON *object = cJSON_Parse(planner_world_basic_json);
+    REQUIRE(object);
+    char key[3001];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    /* "spec." is 5 bytes: put a 2-byte character across byte 2048. */
+    key[2047 - 5] = (char)0xC3;
+    key[2048 - 5] = (char)0xA9;
+    cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(object, "spec"), key, 1);
+    char *text = cJSON_PrintUnformatted(object);
+    cJSON_Delete(object);
+    REQUIRE(text);
+    REQUIRE(planner_world_init(&F, text));
+    free(text);
+    REQUIRE(planner_world_run(&F));
+    const char *message = text_of(condition_of_plan("UnsupportedFields"), "message");
+    REQUIRE(message);
+    size_t length = strlen(message);
+    const char *tail = strstr(message, " (cut)");
+    CHECK(tail != NULL);
+    if (tail) {
+        size_t kept = (size_t)(tail - message);
+        CHECK_INT(kept, 2047); /* before the é, not inside it */
+        CHECK(((unsigned char)message[kept - 1] & 0x80) == 0);
+    }
+    CHECK_INT(length, 2047 + strlen(" (cut)"));
+    planner_world_done(&F);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
         TEST_CASE(every_classified_field_as_the_user_sees_it),
         TEST_CASE(warnings_told_once_per_generation),
         TEST_CASE(long_lists_are_cut),
+        TEST_CASE(one_huge_warning_is_cut_on_a_character),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
