@@ -138,7 +138,9 @@ static const struct field tls_client_fields[] = {
     FIELD("imagePullSecrets", F_OBJECT_ARRAY, C, image_pull_secrets), \
     FIELD("dnsConfig", F_OBJECT, C, dns_config), \
     FIELD("topologySpreadConstraints", F_OBJECT_ARRAY, C, topology_spread_constraints), \
-    FIELD("readinessProbe", F_OBJECT, C, readiness_probe)
+    FIELD("readinessProbe", F_OBJECT, C, readiness_probe), \
+    FIELD("securityContext", F_OBJECT, C, security_context), \
+    FIELD("automountServiceAccountToken", F_FLAG, C, automount_service_account_token)
 
 static const struct field pd_fields[] = {
     COMMON_COMPONENT_FIELDS,
@@ -177,16 +179,22 @@ static const struct field tidb_fields[] = {
     FIELD("storageVolumes", F_OBJECT_ARRAY, C, storage_volumes),
     RECORD("service", C, service, offsetof(C, service.present), tidb_service_fields),
     FIELD("binlogEnabled", F_FLAG, C, binlog_enabled),
-    FIELD("separateSlowLog", F_FLAG, C, separate_slow_log),
+    FIELD_SET("separateSlowLog", F_FLAG, C, separate_slow_log, separate_slow_log_set),
+    FIELD("slowLogTailer", F_OBJECT, C, slow_log_tailer),
     FIELD("slowLogVolumeName", F_STRING, C, slow_log_volume_name),
     NESTED("tlsClient", tls_client_fields),
     FIELD("plugins", F_STRING_ARRAY, C, plugins),
     FIELD("arguments", F_STRING_ARRAY, C, arguments),
+    FIELD("lifecycle", F_OBJECT, C, lifecycle),
     NESTED("scalePolicy", scale_policy_fields),
     END,
 };
 
-static const struct field helper_fields[] = { FIELD("image", F_STRING, S, helper_image), END };
+static const struct field helper_fields[] = {
+    FIELD("image", F_STRING, S, helper_image),
+    FIELD("imagePullPolicy", F_STRING, S, helper_image_pull_policy),
+    END,
+};
 static const struct field tls_cluster_fields[] = { FIELD("enabled", F_FLAG, S, tls_cluster_enabled), END };
 static const struct field suspend_fields[] = {
     FIELD("suspendStatefulSet", F_FLAG, S, suspend_stateful_set),
@@ -919,6 +927,7 @@ void tidbcluster_free(struct tidbcluster *cluster)
     if (!cluster)
         return;
     free_fields(object_fields, (char *)cluster);
+    tidbcluster_field_findings_free(&cluster->fields);
     for (int i = 0; i < TC_COMPONENT_COUNT; i++)
         free(cluster->spec.component[i].image_resolved);
     tidbcluster_status_free(&cluster->status);
@@ -970,6 +979,7 @@ bool tidbcluster_decode(const cJSON *object, struct tidbcluster *out, char **err
     buffer_free(&d.path);
     for (int i = 0; i < TC_COMPONENT_COUNT; i++)
         out->spec.component[i].kind = (enum tc_component)i;
+    tidbcluster_fields_scan(cJSON_GetObjectItemCaseSensitive(object, "spec"), &out->fields);
     /* The status is ours: a status that does not decode (written by an
      * older or foreign writer) must not block the spec; it is dropped and
      * rewritten by the next status update. */
@@ -977,6 +987,25 @@ bool tidbcluster_decode(const cJSON *object, struct tidbcluster *out, char **err
     if (!tidbcluster_status_decode(cJSON_GetObjectItemCaseSensitive(object, "status"), &out->status, &status_error))
         free(status_error);
     return true;
+}
+
+static void visit_fields(const struct field *fields, const char *prefix,
+                         void (*visit)(const char *path, bool group, void *context), void *context)
+{
+    for (const struct field *field = fields; field->name; field++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s.%s", prefix, field->name);
+        bool group = field->type == F_NESTED || field->type == F_RECORD;
+        visit(path, group, context);
+        if (group)
+            visit_fields(field->fields, path, visit, context);
+    }
+}
+
+void tidbcluster_decoded_fields(void (*visit)(const char *path, bool group, void *context), void *context)
+{
+    visit("spec", true, context);
+    visit_fields(spec_fields, "spec", visit, context);
 }
 
 void *tidbcluster_list_add(void *items, size_t *count, size_t item_size)

@@ -18,7 +18,10 @@
  * right type but wrong content (a bad quantity, an unknown service type,
  * config that is not TOML) decode fine and are reported by validation, so
  * that all of them can be listed at once. Unknown fields are ignored (the
- * API server keeps them). JSON null is the same as an absent field.
+ * API server keeps them) and, like the fields that do not act as PingCAP
+ * documents, found by the compatibility scan (tidbcluster_fields.h) into
+ * `fields`, which validation reports. JSON null is the same as an absent
+ * field.
  *
  * Ownership: the struct owns every string and every cJSON copy in it; NULL
  * means absent. cJSON members (affinity, tolerations, ...) are deep copies
@@ -27,6 +30,7 @@
 #ifndef RECONCILERS_TIDBCLUSTER_H
 #define RECONCILERS_TIDBCLUSTER_H
 
+#include "reconcilers/api/tidbcluster_fields.h"
 #include "watchers/quantity.h"
 
 #include <cjson/cJSON.h>
@@ -128,6 +132,8 @@ struct component_spec {
     cJSON *env, *env_from, *init_containers, *additional_containers, *additional_volumes,
         *additional_volume_mounts, *pod_security_context, *image_pull_secrets, *dns_config,
         *topology_spread_constraints, *storage_volumes, *readiness_probe;
+    cJSON *security_context;                  /* the main container's */
+    enum tc_flag automount_service_account_token;
 
     struct tc_service service; /* PD and TiDB */
 
@@ -151,10 +157,13 @@ struct component_spec {
 
     /* TiDB */
     enum tc_flag binlog_enabled;   /* default: spec.pump present */
-    enum tc_flag separate_slow_log; /* default true */
+    enum tc_flag separate_slow_log; /* default true (PingCAP's) */
+    bool separate_slow_log_set;     /* written: the slowlog sidecar runs only when written true */
+    cJSON *slow_log_tailer;         /* the sidecar's {requests, limits, image, imagePullPolicy} */
     char *slow_log_volume_name;
     enum tc_flag tls_client_enabled;
     cJSON *plugins, *arguments; /* arrays of strings */
+    cJSON *lifecycle;           /* the main container's */
 };
 
 struct tidbcluster_spec {
@@ -167,6 +176,7 @@ struct tidbcluster_spec {
     char *cluster_domain, *scheduler_name, *priority_class_name, *dns_policy;
     char *stateful_set_update_strategy, *pod_management_policy, *start_script_version;
     char *helper_image;           /* spec.helper.image; default busybox:1.26.2 */
+    char *helper_image_pull_policy; /* spec.helper.imagePullPolicy; else spec.imagePullPolicy */
     enum tc_flag paused, enable_dynamic_configuration, enable_pv_reclaim, tls_cluster_enabled,
         host_network, recovery_mode, suspend_stateful_set, acrossk8s;
     cJSON *node_selector, *affinity, *tolerations, *annotations, *labels;
@@ -291,12 +301,22 @@ struct tidbcluster {
     cJSON *labels, *annotations; /* metadata.labels / .annotations (string maps) */
     struct tidbcluster_spec spec;
     struct tidbcluster_status status;
+    /* The written spec's fields that do not act as PingCAP documents
+     * (tidbcluster_fields.h), found by tidbcluster_decode; validation
+     * reports them (refused ones as errors). */
+    struct tc_field_findings fields;
 };
 
 /* Decodes a whole TidbCluster object into *out (which is overwritten).
  * On failure returns false, leaves *out empty (safe to free) and sets *error
  * to a malloc'd "path: problem" message (NULL if even that failed). */
 bool tidbcluster_decode(const cJSON *object, struct tidbcluster *out, char **error);
+
+/* Calls `visit` with every spec key the decoder reads, as a path
+ * ("spec.pd.replicas", "spec.tidb.service.type"), `group` true for keys
+ * whose members are decoded as keys of their own (spec.tlsCluster,
+ * spec.pd.service, ...). For the compatibility table's test. */
+void tidbcluster_decoded_fields(void (*visit)(const char *path, bool group, void *context), void *context);
 
 /* PingCAP's defaults (idempotent). False only on allocation failure. */
 bool tidbcluster_apply_defaults(struct tidbcluster *cluster);

@@ -320,6 +320,26 @@ static void check_component(struct tc_problems *problems, const struct tidbclust
     }
 }
 
+/* The written fields that do not act as PingCAP documents
+ * (tidbcluster_fields.h): refused ones are errors, the rest warnings. */
+static void check_fields(struct tc_problems *problems, const struct tc_field_findings *fields)
+{
+    if (fields->out_of_memory)
+        problems->out_of_memory = true;
+    for (size_t i = 0; i < fields->count; i++) {
+        const struct tc_field_finding *finding = &fields->items[i];
+        const struct tc_field_class *field = finding->field;
+        if (!field)
+            WARN(problems, finding->path, "unknown field, ignored");
+        else if (field->refused)
+            ERROR(problems, finding->path, "not supported yet: %s", field->why);
+        else if (field->support == TC_FIELD_NO_EFFECT)
+            WARN(problems, finding->path, "no effect here: %s", field->why);
+        else
+            WARN(problems, finding->path, "not supported yet, ignored: %s", field->why);
+    }
+}
+
 void tidbcluster_validate(const struct tidbcluster *cluster, enum tc_validate_mode mode, struct tc_problems *problems)
 {
     const struct tidbcluster_spec *spec = &cluster->spec;
@@ -366,12 +386,11 @@ void tidbcluster_validate(const struct tidbcluster *cluster, enum tc_validate_mo
             ERROR(problems, field, "invalid PD address \"%s\": expected http://host:port or https://host:port",
                   address->valuestring);
     }
-    if (spec->paused == TC_TRUE)
-        WARN(problems, "spec.paused", "paused: nothing is created or changed until paused is false");
 
     for (int i = 0; i < TC_COMPONENT_COUNT; i++)
         if (spec->component[i].present)
             check_component(problems, cluster, (enum tc_component)i, mode);
+    check_fields(problems, &cluster->fields);
 }
 
 void tidbcluster_problems_free(struct tc_problems *problems)

@@ -42,6 +42,8 @@
  *   spec.<c>.scalePolicy.scale{In,Out}Parallelism  must be at least 1, got N
  *   spec.pd.startTimeout                   must be greater than 0, got N
  *   spec.<c>.terminationGracePeriodSeconds must be greater than or equal to 0, got N
+ *   <a refused field>                      not supported yet: <why>      (tidbcluster_fields.h: TLS,
+ *                                          TiFlash, TiCDC, Pump, acrossK8s, pdAddresses, ...)
  * Warnings:
  *   spec                                   no pd, tikv or tidb: nothing to manage
  *   spec.pd.replicas                       an even number of PD members (N) tolerates no more failures than N-1; use an odd number
@@ -50,7 +52,11 @@
  *   spec.<c>.image                         deprecated field: use baseImage and version instead   (update)
  *   spec.<c>.version                       no version: the image "I" has no tag, so the registry's latest is used
  *   spec.pvReclaimPolicy                   Delete: a volume is deleted with its claim, so data of removed members is lost
- *   spec.paused                            paused: nothing is created or changed until paused is false
+ *   <a field not supported yet>            not supported yet, ignored: <why>
+ *   <a field with no effect here>          no effect here: <why>
+ *   <a key no table row knows>             unknown field, ignored
+ * (the last three and the refusals come from the decoder's scan of the
+ * written spec, struct tidbcluster.fields; they follow the other problems)
  * (<c> is pd, tikv or tidb.)
  */
 #ifndef RECONCILERS_TIDBCLUSTER_VALIDATE_H

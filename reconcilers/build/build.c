@@ -559,6 +559,55 @@ static const char *either_string(const char *own, const char *cluster_wide)
     return nonempty(own) ? own : nonempty(cluster_wide);
 }
 
+/* ---- TiDB's slow log sidecar ---- */
+
+#define SLOW_LOG_VOLUME "slowlog"
+#define SLOW_LOG_DIR "/var/log/tidb"
+#define SLOW_LOG_FILE SLOW_LOG_DIR "/slowlog"
+
+/* Only when the user wrote separateSlowLog: true: PingCAP's default (true)
+ * would add a container to every existing TiDB pod. */
+static bool slow_log_sidecar(const struct component_spec *spec, enum tc_component component)
+{
+    return component == TC_TIDB && spec->separate_slow_log_set && spec->separate_slow_log == TC_TRUE;
+}
+
+static const char *tailer_string(const struct component_spec *spec, const char *key)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(spec->slow_log_tailer, key);
+    return cJSON_IsString(value) && *value->valuestring ? value->valuestring : NULL;
+}
+
+/* `slowlog`: the helper image tailing the slow log file TiDB writes to the
+ * shared emptyDir, so `kubectl logs <pod> -c slowlog` shows it. */
+static cJSON *slow_log_container(struct json *j, const struct tidbcluster *cluster, const struct component_spec *spec)
+{
+    const char *image = tailer_string(spec, "image");
+    const char *policy = tailer_string(spec, "imagePullPolicy");
+    if (!policy)
+        policy = either_string(cluster->spec.helper_image_pull_policy, cluster->spec.image_pull_policy);
+    cJSON *container = note(j, cJSON_CreateObject());
+    add_string(j, container, "name", "slowlog");
+    add_string(j, container, "image", image ? image : nonempty(cluster->spec.helper_image) ? cluster->spec.helper_image
+                                                                                           : TIDBCLUSTER_DEFAULT_HELPER_IMAGE);
+    add_string(j, container, "imagePullPolicy", policy ? policy : TIDBCLUSTER_DEFAULT_IMAGE_PULL_POLICY);
+    cJSON *command = add_array(j, container, "command");
+    add_string(j, command, NULL, "sh");
+    add_string(j, command, NULL, "-c");
+    add_string(j, command, NULL, "touch " SLOW_LOG_FILE "; tail -n0 -F " SLOW_LOG_FILE ";");
+    cJSON *resources = add_object(j, container, "resources");
+    static const char *const parts[] = { "limits", "requests" };
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *part = cJSON_GetObjectItemCaseSensitive(spec->slow_log_tailer, parts[i]);
+        if (cJSON_IsObject(part) && part->child)
+            add_copy(j, resources, parts[i], part);
+    }
+    cJSON *mount = add_object(j, add_array(j, container, "volumeMounts"), NULL);
+    add_string(j, mount, "name", SLOW_LOG_VOLUME);
+    add_string(j, mount, "mountPath", SLOW_LOG_DIR);
+    return container;
+}
+
 /* A resource map without `storage` (that goes to the PVC), values as text. */
 static cJSON *container_quantities(struct json *j, const struct tc_resources *resources)
 {
@@ -671,6 +720,8 @@ static cJSON *container_env(struct json *j, const struct tidbcluster *cluster, e
     default:
         add_env_value(j, env, "HEADLESS_SERVICE_NAME", peer);
         add_env_value(j, env, "BINLOG_ENABLED", spec->binlog_enabled == TC_TRUE ? "true" : "false");
+        if (slow_log_sidecar(spec, component))
+            add_env_value(j, env, "SLOW_LOG_FILE", SLOW_LOG_FILE);
         break;
     }
     const cJSON *entry;
@@ -767,6 +818,40 @@ static void attach_nonempty(struct json *j, cJSON *parent, const char *key, cJSO
         cJSON_Delete(map);
 }
 
+/* The component's hostNetwork, else the cluster's (PingCAP: the
+ * component's value, true or false, wins). */
+static bool host_network(const struct tidbcluster *cluster, const struct component_spec *spec)
+{
+    if (spec->host_network != TC_UNSET)
+        return spec->host_network == TC_TRUE;
+    return cluster->spec.host_network == TC_TRUE;
+}
+
+/* The pod's dnsPolicy: the user's, else ClusterFirstWithHostNet on the
+ * host network (so cluster DNS names still resolve), else none. */
+static const char *dns_policy(const struct tidbcluster *cluster, const struct component_spec *spec)
+{
+    const char *text = either_string(spec->dns_policy, cluster->spec.dns_policy);
+    if (!text && host_network(cluster, spec))
+        text = "ClusterFirstWithHostNet";
+    return text;
+}
+
+/* The main container's securityContext: the user's, with TiKV's
+ * deprecated `privileged` when the user's does not say; NULL when empty. */
+static cJSON *container_security_context(struct json *j, const struct component_spec *spec,
+                                         enum tc_component component)
+{
+    bool privileged = component == TC_TIKV && spec->privileged == TC_TRUE;
+    if (!spec->security_context && !privileged)
+        return NULL;
+    cJSON *context = spec->security_context ? note(j, cJSON_Duplicate(spec->security_context, true))
+                                            : note(j, cJSON_CreateObject());
+    if (context && privileged && !cJSON_GetObjectItemCaseSensitive(context, "privileged"))
+        add_bool(j, context, "privileged", true);
+    return context;
+}
+
 static const char *image_of(const struct component_spec *spec, enum tc_component component)
 {
     static const char *const fallback[] = { "pingcap/pd", "pingcap/tikv", "pingcap/tidb" };
@@ -825,10 +910,27 @@ static cJSON *hash_inputs(struct json *j, const struct tidbcluster *cluster, enu
         add_string(j, in, "schedulerName", text);
     if ((text = either_string(spec->priority_class_name, all->priority_class_name)))
         add_string(j, in, "priorityClassName", text);
-    if ((text = either_string(spec->dns_policy, all->dns_policy)))
+    if ((text = dns_policy(cluster, spec)))
         add_string(j, in, "dnsPolicy", text);
     if (spec->termination_grace_period_seconds_set)
         add_number(j, in, "terminationGracePeriodSeconds", (double)spec->termination_grace_period_seconds);
+    /* Only when set, so the hashes of pods without them do not move. */
+    if (host_network(cluster, spec))
+        add_bool(j, in, "hostNetwork", true);
+    cJSON *security = container_security_context(j, spec, component);
+    if (security)
+        attach(j, in, "securityContext", security);
+    if (spec->automount_service_account_token != TC_UNSET)
+        add_bool(j, in, "automountServiceAccountToken", spec->automount_service_account_token == TC_TRUE);
+    if (component == TC_TIDB)
+        add_copy(j, in, "lifecycle", spec->lifecycle);
+    if (slow_log_sidecar(spec, component)) {
+        cJSON *slow_log = add_object(j, in, "slowLog");
+        add_string(j, slow_log, "helperImage", all->helper_image ? all->helper_image : "");
+        add_string(j, slow_log, "helperImagePullPolicy",
+                   all->helper_image_pull_policy ? all->helper_image_pull_policy : "");
+        add_copy(j, slow_log, "tailer", spec->slow_log_tailer);
+    }
     switch (component) {
     case TC_PD:
         add_number(j, in, "startTimeout", spec->start_timeout);
@@ -970,8 +1072,15 @@ static cJSON *main_container(struct json *j, const struct tidbcluster *cluster, 
         snprintf(path, sizeof path, "/var/lib/%s", kind);
         add_mount(j, mounts, kind, path, false);
     }
+    if (slow_log_sidecar(spec, component))
+        add_mount(j, mounts, SLOW_LOG_VOLUME, SLOW_LOG_DIR, false);
     append_copies(j, mounts, spec->additional_volume_mounts);
     attach(j, container, "readinessProbe", readiness_probe(j, spec, component));
+    cJSON *security = container_security_context(j, spec, component);
+    if (security)
+        attach(j, container, "securityContext", security);
+    if (component == TC_TIDB)
+        add_copy(j, container, "lifecycle", spec->lifecycle);
     return container;
 }
 
@@ -1001,6 +1110,11 @@ static void add_pod_volumes(struct json *j, cJSON *pod_spec, const struct tidbcl
         add_string(j, data, "name", kind);
         add_string(j, add_object(j, data, "persistentVolumeClaim"), "claimName", claim);
     }
+    if (slow_log_sidecar(spec, component)) {
+        cJSON *slow_log = add_object(j, volumes, NULL);
+        add_string(j, slow_log, "name", SLOW_LOG_VOLUME);
+        add_object(j, slow_log, "emptyDir");
+    }
     append_copies(j, volumes, spec->additional_volumes);
 }
 
@@ -1027,6 +1141,8 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
     add_copy(&j, body, "initContainers", spec->init_containers);
     cJSON *containers = add_array(&j, body, "containers");
     attach(&j, containers, NULL, main_container(&j, cluster, component, spec, pd_start));
+    if (slow_log_sidecar(spec, component))
+        attach(&j, containers, NULL, slow_log_container(&j, cluster, spec));
     append_copies(&j, containers, spec->additional_containers);
     add_pod_volumes(&j, body, cluster, component, spec, ordinal, configmap);
 
@@ -1039,7 +1155,9 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
     add_copy(&j, body, "imagePullSecrets", either(spec->image_pull_secrets, all->image_pull_secrets));
     add_copy(&j, body, "dnsConfig", either(spec->dns_config, all->dns_config));
     const char *text;
-    if ((text = either_string(spec->dns_policy, all->dns_policy)))
+    if (host_network(cluster, spec))
+        add_bool(&j, body, "hostNetwork", true);
+    if ((text = dns_policy(cluster, spec)))
         add_string(&j, body, "dnsPolicy", text);
     if ((text = either_string(spec->scheduler_name, all->scheduler_name)))
         add_string(&j, body, "schedulerName", text);
@@ -1047,5 +1165,7 @@ cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component,
         add_string(&j, body, "priorityClassName", text);
     if (spec->termination_grace_period_seconds_set)
         add_number(&j, body, "terminationGracePeriodSeconds", (double)spec->termination_grace_period_seconds);
+    if (spec->automount_service_account_token != TC_UNSET)
+        add_bool(&j, body, "automountServiceAccountToken", spec->automount_service_account_token == TC_TRUE);
     return finish(&j, pod);
 }

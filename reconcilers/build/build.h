@@ -133,8 +133,16 @@ cJSON *build_pvc(const struct tidbcluster *cluster, enum tc_component component,
  * (/usr/local/bin), `pd`/`tikv` (the PVC, /var/lib/<c>), then the user's
  * additionalVolumes; readiness TCP on 2379/20160/4000; pod annotations =
  * Prometheus scrape hints < the user's (cluster's < component's) <
- * spec-hash; labels = the user's < our four. One main container (no TiDB
- * slow-log sidecar: the slow log goes to TiDB's main log). */
+ * spec-hash; labels = the user's < our four; hostNetwork (the
+ * component's, else the cluster's) with dnsPolicy ClusterFirstWithHostNet
+ * unless one is set; automountServiceAccountToken when set; the main
+ * container's securityContext (TiKV: `privileged: true` from the
+ * deprecated spec.tikv.privileged unless it says) and TiDB's lifecycle
+ * when set. One main container, and for TiDB with separateSlowLog
+ * written true the `slowlog` sidecar (helper image, `tail -F` of
+ * /var/log/tidb/slowlog on the emptyDir `slowlog`, SLOW_LOG_FILE in TiDB's
+ * env); unset it is none (PingCAP's default true would add a container to
+ * every existing TiDB pod): the slow log goes to TiDB's main log. */
 cJSON *build_pod(const struct tidbcluster *cluster, enum tc_component component, int ordinal,
                  const struct build_pd_start *pd_start);
 /* The hash recorded in ANNOTATION_SPEC_HASH: of everything in the pod spec

@@ -163,6 +163,10 @@ static bool append_tidb(struct buffer *out, const struct tidbcluster *cluster)
                                    "if [ \"${BINLOG_ENABLED:-false}\" = true ]; then\n"
                                    "    set -- \"$@\" --enable-binlog=true\n"
                                    "fi\n");
+    /* The slowlog sidecar tails the file the pod's SLOW_LOG_FILE names
+     * (build.c); only then, so other clusters' scripts do not change. */
+    if (ok && tidb->separate_slow_log_set && tidb->separate_slow_log == TC_TRUE)
+        ok = buffer_append_string(out, "set -- \"$@\" --log-slow-query=\"${SLOW_LOG_FILE}\"\n");
     /* Plugins: one comma-separated word, as tidb-server expects. */
     if (ok && cJSON_GetArraySize(tidb->plugins) > 0) {
         struct buffer list = { 0 };

@@ -12,7 +12,10 @@
  *   arbitrate → the safety arbiter admits proposals into the plan
  *               (safety.c); a refused one becomes a Normal Event
  *               "Waiting" with the rule's message and a requeue;
- *   status    → written when it changed (status.c).
+ *   status    → written when it changed (status.c); the spec's warnings
+ *               (fields not supported or without effect here, validation
+ *               warnings) become the condition UnsupportedFields and a
+ *               Warning event once per generation.
  * A cluster that is not Ready is looked at again after
  * PLANNER_WAIT_REQUEUE_MS, so no waiting state depends on a watch event
  * that may never come (and PD is polled fast meanwhile).
@@ -87,9 +90,7 @@ bool planner_plan(const struct observed_cluster *world, struct plan *out)
         tidbcluster_problems_free(&own);
         return ok && !out->incomplete;
     }
-    tidbcluster_problems_free(&own);
-
-    struct planning p = { .world = world, .cluster = cluster, .plan = out,
+    struct planning p = { .world = world, .cluster = cluster, .problems = problems, .plan = out,
                           .paused = cluster->spec.paused == TC_TRUE };
     bool ok = planner_assess(&p) && proposals_init(&p.proposals, out);
     if (ok && !p.paused)
@@ -101,6 +102,7 @@ bool planner_plan(const struct observed_cluster *world, struct plan *out)
     ok = ok && planner_plan_status(&p, &verdict);
     proposals_free(&p.proposals);
     member_table_free(&p.members);
+    tidbcluster_problems_free(&own);
     if (!ok)
         out->incomplete = true;
     return ok && !out->incomplete;

@@ -94,6 +94,7 @@ struct pd_view {
 struct planning {
     const struct observed_cluster *world;
     const struct tidbcluster *cluster;
+    const struct tc_problems *problems; /* the spec's validation (no errors; warnings for status) */
     struct plan *plan;
     bool paused;
     struct pd_view pd;

@@ -13,7 +13,13 @@
  *       synced, phase, image, replicas, readyReplicas;
  *   tidb: members (a member per pod, health from its Ready condition),
  *       phase, image, replicas, readyReplicas;
- *   conditions[type=Ready]; observedGeneration.
+ *   conditions[type=Ready] and [type=UnsupportedFields]; observedGeneration.
+ * UnsupportedFields=True (reason SpecWarnings) lists the spec's warnings —
+ * fields not supported or without effect here, unknown fields, validation
+ * warnings (reconcilers/api/tidbcluster_fields.h, tidbcluster_validate.h) —
+ * and is removed when there are none; a Warning event UnsupportedFields
+ * with the same text goes out once per spec generation (the status written
+ * has an older observedGeneration, or said something else).
  * lastTransitionTime of a member or store moves only when its health or
  * state changes (failover timers depend on it, reference §12.19); the
  * condition's lastUpdateTime only when its status, reason or message does.
@@ -33,6 +39,10 @@
 #include <string.h>
 
 #define CONDITION_READY "Ready"
+#define CONDITION_UNSUPPORTED_FIELDS "UnsupportedFields"
+#define REASON_SPEC_WARNINGS "SpecWarnings"
+/* A condition message is for people: a long list is cut (with a count). */
+#define WARNINGS_MESSAGE_MAX 2048
 #define READY_MESSAGE "TiDB cluster is fully up and running"
 #define PAUSED_MESSAGE "paused: nothing is created or changed until spec.paused is false"
 
@@ -382,18 +392,23 @@ static bool set_condition(struct tidbcluster_status *status, const char *type, b
            (!flipped && condition->last_transition_time ? true : set_text(&condition->last_transition_time, now));
 }
 
+static struct tc_condition *find_condition(struct tidbcluster_status *status, const char *type)
+{
+    for (size_t i = 0; i < status->conditions.count; i++)
+        if (same_text(status->conditions.items[i].type, type))
+            return &status->conditions.items[i];
+    return NULL;
+}
+
 static bool set_ready_condition(struct tidbcluster_status *status, bool ready, const char *reason,
                                 const char *message, const char *now)
 {
     return set_condition(status, CONDITION_READY, ready, reason, message, now);
 }
 
-static bool has_condition(const struct tidbcluster_status *status, const char *type)
+static bool has_condition(struct tidbcluster_status *status, const char *type)
 {
-    for (size_t i = 0; i < status->conditions.count; i++)
-        if (same_text(status->conditions.items[i].type, type))
-            return true;
-    return false;
+    return find_condition(status, type) != NULL;
 }
 
 /* A condition that is True while something is going on (its message says
@@ -433,6 +448,78 @@ static bool set_activity_conditions(const struct planning *p, struct tidbcluster
                                   p->paused ? "" : p->progress[CONCERN_UPGRADE], "every member runs the current spec",
                                   now) &&
            set_activity_condition(next, "Paused", "Paused", paused, "not paused", now);
+}
+
+static void remove_condition(struct tidbcluster_status *status, const char *type)
+{
+    struct tc_condition *condition = find_condition(status, type);
+    if (!condition)
+        return;
+    free(condition->type);
+    free(condition->status);
+    free(condition->reason);
+    free(condition->message);
+    free(condition->last_update_time);
+    free(condition->last_transition_time);
+    size_t index = (size_t)(condition - status->conditions.items);
+    memmove(condition, condition + 1, (status->conditions.count - index - 1) * sizeof *condition);
+    status->conditions.count--;
+}
+
+/* "field: message; ..." over the warnings, cut to WARNINGS_MESSAGE_MAX
+ * with the count of those left out; "" when there are none; NULL when out
+ * of memory. */
+static char *warnings_message(const struct tc_problems *problems)
+{
+    char *all = problems ? tidbcluster_problems_summary(problems, TC_PROBLEM_WARNING) : strdup("");
+    if (!all || strlen(all) <= WARNINGS_MESSAGE_MAX)
+        return all;
+    size_t cut = WARNINGS_MESSAGE_MAX;
+    while (cut > 0 && strncmp(all + cut, "; ", 2) != 0)
+        cut--;
+    bool inside = cut == 0;
+    if (inside) { /* one huge warning: cut inside it, on a UTF-8 boundary */
+        cut = WARNINGS_MESSAGE_MAX;
+        while (cut > 0 && ((unsigned char)all[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    size_t left_out = 0;
+    for (const char *p = all + cut; (p = strstr(p, "; ")); p += 2)
+        left_out++;
+    char tail[64];
+    if (left_out)
+        snprintf(tail, sizeof tail, "%s; and %zu more", inside ? " (cut)" : "", left_out);
+    else
+        snprintf(tail, sizeof tail, " (cut)");
+    char *out = malloc(cut + strlen(tail) + 1);
+    if (out) {
+        memcpy(out, all, cut);
+        strcpy(out + cut, tail);
+    }
+    free(all);
+    return out;
+}
+
+/* The UnsupportedFields condition (see the head of this file) and, once per
+ * generation, its event. */
+static bool plan_warnings(struct planning *p, struct tidbcluster_status *next, const char *now)
+{
+    char *message = warnings_message(p->problems);
+    if (!message)
+        return false;
+    bool ok = true;
+    if (!*message) {
+        remove_condition(next, CONDITION_UNSUPPORTED_FIELDS);
+    } else {
+        struct tc_condition *condition = find_condition(next, CONDITION_UNSUPPORTED_FIELDS);
+        bool told = condition && same_text(condition->message, message) &&
+                    p->cluster->status.observed_generation == p->cluster->generation;
+        if (!told)
+            ok = plan_event(p->plan, true, CONDITION_UNSUPPORTED_FIELDS, "%s", message);
+        ok = ok && set_condition(next, CONDITION_UNSUPPORTED_FIELDS, true, REASON_SPEC_WARNINGS, message, now);
+    }
+    free(message);
+    return ok;
 }
 
 /* decode(encode()) is the deep copy: one definition of the status shape. */
@@ -571,7 +658,7 @@ bool planner_plan_status(struct planning *p, const struct ready_verdict *verdict
             ok = fill_tidb(p, &next.tidb, now);
         ok = ok && plan_ready_flip_event(p, verdict_in) &&
              set_ready_condition(&next, verdict_in->ready, verdict_in->reason, verdict_in->message, now) &&
-             set_activity_conditions(p, &next, now);
+             set_activity_conditions(p, &next, now) && plan_warnings(p, &next, now);
         ok = ok && write_if_changed(p->plan, cluster->name, cluster->namespace, cluster->resource_version,
                                     &cluster->status, &next);
     }

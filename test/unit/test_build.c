@@ -737,6 +737,141 @@ static void build_output_is_byte_stable(void)
     tidbcluster_free(&two);
 }
 
+/* hostNetwork (reference §1.2): the component's, else the cluster's; on
+ * the host network DNS policy ClusterFirstWithHostNet unless one is set;
+ * the spec hash moves only for pods it changes. */
+static void build_host_network(void)
+{
+    struct tidbcluster plain;
+    REQUIRE(load_basic(&plain));
+    static const struct edit edits[] = {
+        { "spec.hostNetwork", "true" },
+        { "spec.tikv.dnsPolicy", "\"Default\"" },
+        { "spec.tidb.hostNetwork", "false" },
+    };
+    struct tidbcluster host;
+    REQUIRE(load(&host, edits, sizeof edits / sizeof edits[0]));
+    cJSON *pd = build_pod(&host, TC_PD, 0, NULL);
+    cJSON *tikv = build_pod(&host, TC_TIKV, 0, NULL);
+    cJSON *tidb = build_pod(&host, TC_TIDB, 0, NULL);
+    cJSON *plain_pd = build_pod(&plain, TC_PD, 0, NULL);
+    CHECK_JSON(at(pd, "spec.hostNetwork"), "true");
+    CHECK_JSON(at(pd, "spec.dnsPolicy"), "\"ClusterFirstWithHostNet\"");
+    CHECK_JSON(at(tikv, "spec.hostNetwork"), "true");
+    CHECK_JSON(at(tikv, "spec.dnsPolicy"), "\"Default\"");
+    CHECK(at(tidb, "spec.hostNetwork") == NULL);
+    CHECK(at(tidb, "spec.dnsPolicy") == NULL);
+    CHECK(at(plain_pd, "spec.hostNetwork") == NULL);
+    CHECK(at(plain_pd, "spec.dnsPolicy") == NULL);
+    /* Everything else of the PD pod is as without it. */
+    cJSON_DeleteItemFromObjectCaseSensitive(at(pd, "spec"), "hostNetwork");
+    cJSON_DeleteItemFromObjectCaseSensitive(at(pd, "spec"), "dnsPolicy");
+    cJSON_DeleteItemFromObjectCaseSensitive(at(pd, "metadata.annotations"), ANNOTATION_SPEC_HASH);
+    cJSON_DeleteItemFromObjectCaseSensitive(at(plain_pd, "metadata.annotations"), ANNOTATION_SPEC_HASH);
+    CHECK(cJSON_Compare(pd, plain_pd, true));
+    char a[17], b[17];
+    REQUIRE(build_pod_spec_hash(&host, TC_PD, a) && build_pod_spec_hash(&plain, TC_PD, b));
+    CHECK(strcmp(a, b) != 0);
+    REQUIRE(build_pod_spec_hash(&host, TC_TIDB, a) && build_pod_spec_hash(&plain, TC_TIDB, b));
+    CHECK_STR(a, b); /* TiDB: false overrides the cluster's true: unchanged */
+    cJSON_Delete(pd);
+    cJSON_Delete(tikv);
+    cJSON_Delete(tidb);
+    cJSON_Delete(plain_pd);
+    tidbcluster_free(&host);
+    tidbcluster_free(&plain);
+}
+
+/* securityContext, automountServiceAccountToken, TiKV's privileged and
+ * TiDB's lifecycle reach the pod when set, and count in the spec hash. */
+static void build_container_settings(void)
+{
+    struct tidbcluster plain;
+    REQUIRE(load_basic(&plain));
+    static const struct edit edits[] = {
+        { "spec.pd.securityContext", "{\"runAsUser\":1000}" },
+        { "spec.pd.automountServiceAccountToken", "false" },
+        { "spec.tikv.privileged", "true" },
+        { "spec.tidb.securityContext", "{\"privileged\":false}" },
+        { "spec.tidb.lifecycle", "{\"preStop\":{\"exec\":{\"command\":[\"sleep\",\"5\"]}}}" },
+    };
+    struct tidbcluster set;
+    REQUIRE(load(&set, edits, sizeof edits / sizeof edits[0]));
+    cJSON *pd = build_pod(&set, TC_PD, 0, NULL);
+    cJSON *tikv = build_pod(&set, TC_TIKV, 0, NULL);
+    cJSON *tidb = build_pod(&set, TC_TIDB, 0, NULL);
+    CHECK_JSON(at(pd, "spec.containers.0.securityContext"), "{\"runAsUser\":1000}");
+    CHECK_JSON(at(pd, "spec.automountServiceAccountToken"), "false");
+    CHECK_JSON(at(tikv, "spec.containers.0.securityContext"), "{\"privileged\":true}");
+    CHECK(at(tikv, "spec.automountServiceAccountToken") == NULL);
+    CHECK_JSON(at(tidb, "spec.containers.0.securityContext"), "{\"privileged\":false}");
+    CHECK_JSON(at(tidb, "spec.containers.0.lifecycle"), "{\"preStop\":{\"exec\":{\"command\":[\"sleep\",\"5\"]}}}");
+    cJSON *plain_tidb = build_pod(&plain, TC_TIDB, 0, NULL);
+    CHECK(at(plain_tidb, "spec.containers.0.securityContext") == NULL);
+    CHECK(at(plain_tidb, "spec.containers.0.lifecycle") == NULL);
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++) {
+        char a[17], b[17];
+        REQUIRE(build_pod_spec_hash(&set, (enum tc_component)c, a) &&
+                build_pod_spec_hash(&plain, (enum tc_component)c, b));
+        if (strcmp(a, b) == 0)
+            test_fail(__FILE__, __LINE__, "%s: the spec hash ignores the change", tidbcluster_component_name(c));
+    }
+    cJSON_Delete(pd);
+    cJSON_Delete(tikv);
+    cJSON_Delete(tidb);
+    cJSON_Delete(plain_tidb);
+    tidbcluster_free(&set);
+    tidbcluster_free(&plain);
+}
+
+/* separateSlowLog written true: the slowlog sidecar (helper image) tails
+ * the file TiDB writes on a shared emptyDir; unset (PingCAP's default
+ * true) the pod is as before. */
+static void build_slow_log_sidecar(void)
+{
+    static const char *const sidecar =
+        "{\"name\":\"slowlog\",\"image\":\"alpine:3.16.0\",\"imagePullPolicy\":\"Always\","
+        "\"command\":[\"sh\",\"-c\",\"touch /var/log/tidb/slowlog; tail -n0 -F /var/log/tidb/slowlog;\"],"
+        "\"resources\":{\"limits\":{\"memory\":\"50Mi\"}},"
+        "\"volumeMounts\":[{\"name\":\"slowlog\",\"mountPath\":\"/var/log/tidb\"}]}";
+    static const struct edit edits[] = {
+        { "spec.helper", "{\"image\":\"alpine:3.16.0\",\"imagePullPolicy\":\"Always\"}" },
+        { "spec.tidb.separateSlowLog", "true" },
+        { "spec.tidb.slowLogTailer", "{\"limits\":{\"memory\":\"50Mi\"}}" },
+    };
+    struct tidbcluster on, plain;
+    REQUIRE(load(&on, edits, sizeof edits / sizeof edits[0]));
+    REQUIRE(load(&plain, edits, 1)); /* helper set, separateSlowLog unset (defaulted true) */
+    CHECK_INT(plain.spec.component[TC_TIDB].separate_slow_log, TC_TRUE);
+    cJSON *pod = build_pod(&on, TC_TIDB, 0, NULL);
+    cJSON *plain_pod = build_pod(&plain, TC_TIDB, 0, NULL);
+    CHECK_INT(cJSON_GetArraySize(at(pod, "spec.containers")), 2);
+    CHECK_JSON(at(pod, "spec.containers.1"), sidecar);
+    CHECK_JSON(env_named(at(pod, "spec.containers.0.env"), "SLOW_LOG_FILE"),
+               "{\"name\":\"SLOW_LOG_FILE\",\"value\":\"/var/log/tidb/slowlog\"}");
+    const cJSON *mounts = at(pod, "spec.containers.0.volumeMounts");
+    CHECK_JSON(cJSON_GetArrayItem(mounts, cJSON_GetArraySize(mounts) - 1),
+               "{\"name\":\"slowlog\",\"mountPath\":\"/var/log/tidb\"}");
+    const cJSON *volumes = at(pod, "spec.volumes");
+    CHECK_JSON(cJSON_GetArrayItem(volumes, cJSON_GetArraySize(volumes) - 1), "{\"name\":\"slowlog\",\"emptyDir\":{}}");
+    char *script = build_start_script(&on, TC_TIDB);
+    CHECK(script && strstr(script, "set -- \"$@\" --log-slow-query=\"${SLOW_LOG_FILE}\"\n"));
+    free(script);
+    /* Unset: one container, no env, no volume, the script as before. */
+    CHECK_INT(cJSON_GetArraySize(at(plain_pod, "spec.containers")), 1);
+    CHECK(env_named(at(plain_pod, "spec.containers.0.env"), "SLOW_LOG_FILE") == NULL);
+    script = build_start_script(&plain, TC_TIDB);
+    CHECK(script && !strstr(script, "slow"));
+    free(script);
+    char a[17], b[17];
+    REQUIRE(build_pod_spec_hash(&on, TC_TIDB, a) && build_pod_spec_hash(&plain, TC_TIDB, b));
+    CHECK(strcmp(a, b) != 0);
+    cJSON_Delete(pod);
+    cJSON_Delete(plain_pod);
+    tidbcluster_free(&on);
+    tidbcluster_free(&plain);
+}
+
 /* No version, no requests, no config, no namespace, no uid: sensible
  * objects, no crash. */
 static void build_minimal_spec(void)
@@ -809,6 +944,9 @@ int main(int argc, char **argv)
         TEST_CASE(build_configmap_content),
         TEST_CASE(build_hashes_follow_spec),
         TEST_CASE(build_output_is_byte_stable),
+        TEST_CASE(build_host_network),
+        TEST_CASE(build_container_settings),
+        TEST_CASE(build_slow_log_sidecar),
         TEST_CASE(build_minimal_spec),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);

@@ -266,8 +266,10 @@ static void tikv_stores_gate_tidb(void)
             snprintf(expected, sizeof expected,
                      "create services basic-tidb; create services basic-tidb-peer; create configmaps %s; "
                      "create pods basic-tidb-0; event Normal Created; create pods basic-tidb-1; event Normal Created; "
-                     "update-status tidbclusters basic",
-                     planner_world_configmap_name(&F, TC_TIDB));
+                     "%supdate-status tidbclusters basic",
+                     planner_world_configmap_name(&F, TC_TIDB),
+                     /* one TiKV store: the spec's warning, told once */
+                     row->tikv == 1 ? "event Warning UnsupportedFields; " : "");
             CHECK_STR(plan, expected);
         }
         if (test_failed())
@@ -444,6 +446,23 @@ static const struct invalid_row invalid_rows[] = {
       "\"spec\":{\"version\":\"v8.5.0\",\"pd\":{\"replicas\":1,\"requests\":{\"storage\":\"1Gi\"}},"
       "\"tidb\":{\"replicas\":1,\"service\":{\"type\":\"Ingress\"}}}}",
       "spec.tidb.service.type: unsupported value \"Ingress\": must be ClusterIP, NodePort or LoadBalancer" },
+    /* Not supported yet and refused rather than run weaker
+     * (reconcilers/api/tidbcluster_fields.h). */
+    { "tls requested",
+      "{\"metadata\":{\"name\":\"basic\",\"namespace\":\"ns\",\"generation\":2},"
+      "\"spec\":{\"version\":\"v8.5.0\",\"tlsCluster\":{\"enabled\":true},\"pd\":{\"replicas\":1,"
+      "\"requests\":{\"storage\":\"1Gi\"}},\"tidb\":{\"replicas\":1,\"tlsClient\":{\"enabled\":true}}}}",
+      "spec.tlsCluster.enabled: not supported yet: TLS between PD, TiKV and TiDB; refused rather than run the cluster "
+      "in plaintext; spec.tidb.tlsClient.enabled: not supported yet: TLS for MySQL clients; refused rather than serve "
+      "clients in plaintext" },
+    { "tiflash and pump",
+      "{\"metadata\":{\"name\":\"basic\",\"namespace\":\"ns\",\"generation\":2},"
+      "\"spec\":{\"version\":\"v8.5.0\",\"pd\":{\"replicas\":1,\"requests\":{\"storage\":\"1Gi\"}},"
+      "\"tiflash\":{\"replicas\":1},\"pump\":{\"replicas\":2},\"acrossK8s\":true}}",
+      "spec.tiflash: not supported yet: TiFlash; refused rather than run without the columnar replicas it asks for; "
+      "spec.pump: not supported yet: Pump (TiDB Binlog); refused rather than run without the binlog; "
+      "spec.acrossK8s: not supported yet: a cluster spanning Kubernetes clusters; refused rather than start a "
+      "separate cluster here" },
 };
 
 static void invalid_spec_touches_nothing(void)
@@ -535,6 +554,7 @@ static void paused_writes_only_status(void)
         "\"tikv\":{\"replicas\":3,\"requests\":{\"storage\":\"10Gi\"}}}}";
     REQUIRE(planner_world_init(&F, paused_json));
     REQUIRE(planner_world_run(&F));
+    /* Pausing is the user's choice: told by the Paused condition, no Warning. */
     CHECK_PLAN("update-status tidbclusters basic");
     CHECK_STR(ready_field("reason"), "Paused");
     CHECK_STR(ready_field("message"), "paused: nothing is created or changed until spec.paused is false");

@@ -232,8 +232,9 @@ static void tikv_claim_deleted_under_delete_policy_only_after_tombstone(void)
     planner_world_stores_answer(&W, 4, 4);
     W.stores[3].state_name = PD_STORE_TOMBSTONE;
     REQUIRE(planner_world_run(&W));
+    /* (pvReclaimPolicy Delete is a spec warning, told once: UnsupportedFields) */
     CHECK_PLAN("delete persistentvolumeclaims tikv-basic-tikv-3; event Normal Scaling; event Normal Ready; "
-               "update-status tidbclusters basic");
+               "event Warning UnsupportedFields; update-status tidbclusters basic");
     /* Not before: the same claim of an Offline store stays. */
     W.stores[3].state_name = PD_STORE_OFFLINE;
     REQUIRE(planner_world_run(&W));

@@ -177,7 +177,6 @@ static const struct row warning_rows[] = {
     { "spec.tikv.image", "\"pingcap/tikv:v3.0.0\"", "spec.tikv.image", "deprecated field: use baseImage and version instead" },
     { "spec.pvReclaimPolicy", "\"Delete\"", "spec.pvReclaimPolicy",
       "Delete: a volume is deleted with its claim, so data of removed members is lost" },
-    { "spec.paused", "true", "spec.paused", "paused: nothing is created or changed until paused is false" },
 };
 
 static void validate_warnings_table(void)
