@@ -288,6 +288,10 @@ static bool plan_component(struct planning *p, enum tc_component component)
         const struct member_row *row = &rows[i];
         if (!row->desired || (!row->existing && !first))
             continue;
+        /* A failed member whose node is gone cannot come back there: its
+         * replacement is failover's (failover.c). */
+        if (row->failure && (row->failure_host_down || row->node_gone))
+            continue;
         /* The PD bootstrap set is the members named in --initial-cluster. */
         if (component == TC_PD && !pd_start.start.join && bootstrap++ >= SAFETY_CREATE_CAP)
             continue;

@@ -142,6 +142,7 @@ static void attach_pods(const struct observed_cluster *world, struct member_tabl
         row->pending = pod->phase && strcmp(pod->phase, "Pending") == 0;
         row->node = find_node(world, pod->node_name);
         row->node_lost = row->node && row->node->ready != CONDITION_TRUE;
+        row->node_gone = world->nodes_complete && pod->node_name && !row->node;
         row->unready_since_ms = row->ready ? 0 : pod->ready_transition_ms;
         row->spec_hash = object_annotation(&pod->meta, ANNOTATION_SPEC_HASH);
         /* No hash (a pod not made by us): nothing to compare, not rolled. */
@@ -160,8 +161,38 @@ static void attach_pods(const struct observed_cluster *world, struct member_tabl
             row->pvc = pvc;
             row->pv = find_pv(world, pvc);
             row->pvc_deferred = object_annotation(&pvc->meta, ANNOTATION_PVC_DEFER_DELETING) != NULL;
+            if (world->nodes_complete && row->pv && row->pv->node_hostname && !find_node(world, row->pv->node_hostname))
+                row->node_gone = true; /* a local volume on a node that is gone */
         }
     }
+}
+
+/* Marks the rows the component's failure records name; the count of those
+ * that exist (each wants a replacement beside it). */
+static int attach_failures(const struct tidbcluster *cluster, struct member_row *rows, size_t count,
+                           enum tc_component component)
+{
+    int failures = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct member_row *row = &rows[i];
+        if (component == TC_TIKV) {
+            for (size_t f = 0; f < cluster->status.tikv.failure_stores.count; f++) {
+                const struct tc_tikv_failure_store *record = &cluster->status.tikv.failure_stores.items[f];
+                if (record->pod_name && strcmp(record->pod_name, row->name) == 0) {
+                    row->failure = true;
+                    row->failure_host_down = row->failure_host_down || record->host_down;
+                }
+            }
+        } else if (component == TC_TIDB) {
+            for (size_t f = 0; f < cluster->status.tidb.failure_members.count; f++) {
+                const struct tc_tidb_failure_member *record = &cluster->status.tidb.failure_members.items[f];
+                if (record->pod_name && strcmp(record->pod_name, row->name) == 0)
+                    row->failure = true;
+            }
+        }
+        failures += row->failure && row->existing;
+    }
+    return failures;
 }
 
 static void attach_pd(const struct observed_cluster *world, struct member_table *table, enum tc_component component)
@@ -240,12 +271,12 @@ static struct member_row *component_rows(struct member_table *table, enum tc_com
 static void choose_victims(struct member_row *rows, size_t count, int surplus)
 {
     for (size_t i = 0; surplus > 0 && i < count; i++)
-        if (rows[i].existing && rows[i].desired && rows[i].delete_slot) {
+        if (rows[i].existing && rows[i].desired && rows[i].delete_slot && !rows[i].failure) {
             rows[i].desired = false;
             surplus--;
         }
     for (size_t i = count; surplus > 0 && i-- > 0;)
-        if (rows[i].existing && rows[i].desired) {
+        if (rows[i].existing && rows[i].desired && !rows[i].failure) {
             rows[i].desired = false;
             surplus--;
         }
@@ -335,6 +366,10 @@ static bool build_component(const struct observed_cluster *world, struct member_
         }
         table->existing[component] = existing;
         int replicas = spec->replicas > 0 ? spec->replicas : 0;
+        int failures = attach_failures(cluster, rows, count, component);
+        if (replicas > 0 && failures > INT32_MAX - replicas)
+            failures = 0;
+        replicas += failures;
         if (existing > replicas)
             choose_victims(rows, count, existing - replicas);
         else if (existing < replicas)

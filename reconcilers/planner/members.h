@@ -8,7 +8,9 @@
  * Membership, as PingCAP's scaler reads it: a member *exists* when its pod
  * does, or its PVC does and is not marked deferred (left by a scale-in).
  * The desired members are the existing ones, less victims when there are
- * more than spec.<c>.replicas — first those the component's delete-slots
+ * more than spec.<c>.replicas plus the failure records of existing members
+ * (a failed member stays and a replacement joins, as PingCAP's failover
+ * grows replicas; failed members are never victims) — first those the component's delete-slots
  * annotation names, then the highest ordinals — or plus the lowest free
  * ordinals not named in delete-slots when there are fewer. So names stay
  * stable: removing basic-tikv-1 leaves 0 and 2.
@@ -64,6 +66,9 @@ struct member_row {
     bool terminating;                 /* pod has a deletionTimestamp */
     bool pending;                     /* pod phase Pending */
     bool node_lost;                   /* the pod's node is cached and not Ready */
+    /* The node of its pod or of its local volume no longer exists (the
+     * world's node list is complete and lacks it): its data is gone. */
+    bool node_gone;
     int64_t unready_since_ms;         /* pod not ready: its Ready lastTransitionTime (0: unknown) */
     const char *spec_hash;            /* the pod's tidb.pingcap.com/spec-hash; NULL: none */
     bool out_of_date;                 /* spec_hash is not accepted by the spec now (build.h) */
@@ -84,6 +89,11 @@ struct member_row {
     bool evicting;                    /* an evict-leader scheduler names the store */
     /* Annotations that concern the member */
     bool delete_slot;                 /* tikv.tidb.pingcap.com/delete-slots etc. name the ordinal */
+    /* Failover: status.<c>.failureStores / failureMembers name the member
+     * (TiKV, TiDB): it is kept (never a scale-in victim) and a replacement
+     * is wanted beside it. */
+    bool failure;
+    bool failure_host_down;           /* the record says its host is gone */
 };
 
 struct member_table {

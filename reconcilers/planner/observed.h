@@ -36,6 +36,11 @@ struct observed_cluster {
     size_t storage_class_count;
     const struct kube_node *const *nodes; /* the nodes this cluster's pods are on; NULL: none */
     size_t node_list_count;
+    /* `nodes` holds every node this cluster's pods and local volumes name
+     * that exists (the runtime plans only from a synced node cache): a
+     * name missing from it is a node that is gone. False: unknown (then no
+     * node is ever taken for gone). */
+    bool nodes_complete;
     size_t node_count;          /* nodes in the cluster, for pending explanations */
     size_t ready_node_count;
     const struct pd_snapshot_data *pd;  /* NULL: no snapshot yet */
@@ -44,6 +49,9 @@ struct observed_cluster {
      * validates the cluster itself. */
     const struct tc_problems *problems;
     int64_t now_ms;             /* wall clock, Unix ms */
+    /* How long a member must have failed before failover replaces it, per
+     * component (0: PingCAP's 5 minutes). */
+    int64_t failover_period_ms[TC_COMPONENT_COUNT];
 };
 
 #endif

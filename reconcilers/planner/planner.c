@@ -94,7 +94,8 @@ bool planner_plan(const struct observed_cluster *world, struct plan *out)
                           .paused = cluster->spec.paused == TC_TRUE };
     bool ok = planner_assess(&p) && proposals_init(&p.proposals, out);
     if (ok && !p.paused)
-        ok = bringup_propose(&p) && scale_propose(&p) && upgrade_propose(&p) && planner_arbitrate(&p);
+        ok = bringup_propose(&p) && failover_propose(&p) && scale_propose(&p) && upgrade_propose(&p) &&
+             planner_arbitrate(&p);
     struct ready_verdict verdict;
     planner_ready_verdict(&p, &verdict);
     if (!verdict.ready && !p.paused)

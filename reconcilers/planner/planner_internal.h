@@ -91,6 +91,18 @@ struct pd_view {
     char store_problem[PLANNER_MESSAGE_MAX];
 };
 
+/* A failover record to add to or drop from the status (failover.c). */
+#define PLANNER_FAILOVER_CHANGES_MAX 8
+struct failover_change {
+    enum tc_component component;  /* TC_TIKV or TC_TIDB */
+    bool add;
+    char pod[PLANNER_NAME_MAX];   /* the member */
+    char key[PLANNER_NAME_MAX];   /* drop: the record's key (store id or pod name) */
+    uint64_t store_id;            /* add, TiKV */
+    bool host_down;               /* add, TiKV */
+    size_t proposal;              /* add: the proposal that must be admitted */
+};
+
 struct planning {
     const struct observed_cluster *world;
     const struct tidbcluster *cluster;
@@ -107,6 +119,9 @@ struct planning {
      * it as the Scaling / Upgrading condition. */
     char progress[CONCERN_COUNT][PLANNER_MESSAGE_MAX];
     bool upgrading[TC_COMPONENT_COUNT]; /* members out of date: phase Upgrade */
+    struct failover_change failover_changes[PLANNER_FAILOVER_CHANGES_MAX];
+    size_t failover_change_count;
+    int failover_records[TC_COMPONENT_COUNT]; /* records in the status when the pass began */
 };
 
 /* ---- common.c: lookups and small helpers ---- */
@@ -180,6 +195,14 @@ bool planner_propose_member(struct planning *p, enum concern concern, const stru
 /* Proposes the next scale-out and scale-in step of every running
  * component. False on out of memory. */
 bool scale_propose(struct planning *p);
+
+/* ---- failover.c: the failover concern ---- */
+
+/* Records failed TiKV/TiDB members, forgives recovered ones and removes
+ * TiKV members whose host is gone. False on out of memory. */
+bool failover_propose(struct planning *p);
+/* maxFailoverCount as it acts (default 3; 0: failover off). */
+int planner_failover_limit(const struct tidbcluster *cluster, enum tc_component component);
 
 /* ---- upgrade.c: the upgrade concern ---- */
 

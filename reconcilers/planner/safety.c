@@ -290,6 +290,24 @@ static const char *rule_tikv_restart_with_other_stores_up(const struct safety_wo
     return NULL;
 }
 
+static const char *rule_failover_replacements_capped(const struct safety_world *world,
+                                                     const struct proposal *proposal, const int admitted[],
+                                                     struct safety_refusal *refusal)
+{
+    const struct tidbcluster_status *status = &world->cluster->status;
+    const struct member_row *target = target_row(world, proposal);
+    int limit = planner_failover_limit(world->cluster, proposal->component);
+    int records = proposal->component == TC_TIKV   ? (int)status->tikv.failure_stores.count
+                  : proposal->component == TC_TIDB ? (int)status->tidb.failure_members.count
+                                                   : 0;
+    if (target && target->failure)
+        return refuse(refusal, "failover_replacements_capped", "%s has a replacement already", target->name);
+    if (records + admitted[proposal->component] >= limit)
+        return refuse(refusal, "failover_replacements_capped", "%d %s members are failed over already (maxFailoverCount %d)",
+                      records + admitted[proposal->component], tidbcluster_component_name(proposal->component), limit);
+    return NULL;
+}
+
 static const char *rule_no_double_attach(const struct safety_world *world, const struct proposal *proposal,
                                          struct safety_refusal *refusal)
 {
@@ -341,9 +359,10 @@ static const char *judge_disruption(const struct safety_world *world, const stru
 
 /* ---- admission ---- */
 
-static bool admit(struct proposals *proposals, const struct proposal *proposal, struct plan *out,
+static bool admit(struct proposals *proposals, struct proposal *proposal, struct plan *out,
                   struct safety_outcome *outcome)
 {
+    proposal->admitted = true;
     for (size_t i = 0; i < proposal->action_count; i++)
         if (!plan_move_action(out, &proposals->actions.actions[proposal->first_action + i]))
             return false;
@@ -381,14 +400,23 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
         return false;
     }
     struct safety_budget budget[TC_COMPONENT_COUNT];
+    int failover_admitted[TC_COMPONENT_COUNT] = { 0 };
     for (int c = 0; c < TC_COMPONENT_COUNT; c++)
         safety_create_budget(world, (enum tc_component)c, &budget[c]);
     /* Notes, objects and member creates, in the order proposed (which is
      * component order: bring-up walks PD, TiKV, TiDB). */
     for (size_t i = 0; i < proposals->count; i++) {
-        const struct proposal *proposal = &proposals->items[i];
+        struct proposal *proposal = &proposals->items[i];
         if (proposal->effect == EFFECT_DISRUPT)
             continue;
+        if (proposal->failover_record) {
+            struct safety_refusal refusal = { 0 };
+            if (rule_failover_replacements_capped(world, proposal, failover_admitted, &refusal)) {
+                record_refusal(outcome, proposal, &refusal);
+                continue;
+            }
+            failover_admitted[proposal->component]++;
+        }
         if (proposal->effect == EFFECT_CREATE_MEMBER) {
             struct safety_budget *left = &budget[proposal->component];
             struct safety_refusal refusal = { 0 };
@@ -403,7 +431,7 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
     size_t disruptions = 0;
     for (size_t o = 0; o < sizeof disruption_order / sizeof disruption_order[0]; o++) {
         for (size_t i = 0; i < proposals->count; i++) {
-            const struct proposal *proposal = &proposals->items[i];
+            struct proposal *proposal = &proposals->items[i];
             if (proposal->effect != EFFECT_DISRUPT || proposal->concern != disruption_order[o])
                 continue;
             struct safety_refusal refusal = { 0 };

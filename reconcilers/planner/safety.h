@@ -51,6 +51,11 @@
  *       ours is Up or Tombstone, unless the TidbCluster carries
  *       SAFETY_ANNOTATION_FORCE_UPGRADE "true": a second store down could
  *       leave regions without a majority.
+ *   failover_replacements_capped  a failover record (which makes a
+ *       replacement member) is admitted only while the component has fewer
+ *       records than maxFailoverCount (default 3; 0: none) and none names
+ *       the member already: one replacement per failed member, and a
+ *       cluster never grows without bound however many members fail.
  *   no_double_attach  (Never 4) a member whose pod's node is still known
  *       and not Ready is never moved: the node may still be writing to the
  *       volume; it moves only once the node is confirmed gone.
@@ -110,6 +115,8 @@ struct proposal {
     enum tc_component component;
     int ordinal;                 /* -1: not about one member */
     bool bootstrap_set;          /* a PD bootstrap member (pd_bootstrap_once) */
+    bool failover_record;        /* a failover record for the member (failover_replacements_capped) */
+    bool admitted;               /* set by safety_arbitrate */
     bool eviction_timed_out;     /* tikv_leaders_evicted_first: the concern's timeout passed,
                                   * or no other store can take the leaders */
     size_t first_action;         /* in proposals.actions */

@@ -447,6 +447,8 @@ static bool set_activity_conditions(const struct planning *p, struct tidbcluster
            set_activity_condition(next, "Upgrading", "UpgradeInProgress",
                                   p->paused ? "" : p->progress[CONCERN_UPGRADE], "every member runs the current spec",
                                   now) &&
+           set_activity_condition(next, "Failover", "FailoverInProgress",
+                                  p->paused ? "" : p->progress[CONCERN_FAILOVER], "no failover in progress", now) &&
            set_activity_condition(next, "Paused", "Paused", paused, "not paused", now);
 }
 
@@ -520,6 +522,71 @@ static bool plan_warnings(struct planning *p, struct tidbcluster_status *next, c
     }
     free(message);
     return ok;
+}
+
+/* ---- failover records ---- */
+
+static void drop_failure_store(struct tc_tikv_status *tikv, const char *key)
+{
+    for (size_t i = 0; i < tikv->failure_stores.count; i++) {
+        struct tc_tikv_failure_store *record = &tikv->failure_stores.items[i];
+        if (!same_text(record->store_id, key))
+            continue;
+        free(record->store_id);
+        free(record->pod_name);
+        free(record->created_at);
+        memmove(record, record + 1, (tikv->failure_stores.count - i - 1) * sizeof *record);
+        tikv->failure_stores.count--;
+        return;
+    }
+}
+
+static void drop_failure_member(struct tc_tidb_status *tidb, const char *key)
+{
+    for (size_t i = 0; i < tidb->failure_members.count; i++) {
+        struct tc_tidb_failure_member *record = &tidb->failure_members.items[i];
+        if (!same_text(record->pod_name, key))
+            continue;
+        free(record->pod_name);
+        free(record->created_at);
+        memmove(record, record + 1, (tidb->failure_members.count - i - 1) * sizeof *record);
+        tidb->failure_members.count--;
+        return;
+    }
+}
+
+/* The failover concern's decisions (failover.c): records dropped, and
+ * records added whose proposal the arbiter admitted. */
+static bool apply_failover_changes(const struct planning *p, struct tidbcluster_status *next, const char *now)
+{
+    for (size_t i = 0; i < p->failover_change_count; i++) {
+        const struct failover_change *c = &p->failover_changes[i];
+        if (!c->add) {
+            if (c->component == TC_TIKV)
+                drop_failure_store(&next->tikv, c->key);
+            else
+                drop_failure_member(&next->tidb, c->key);
+            continue;
+        }
+        if (c->proposal >= p->proposals.count || !p->proposals.items[c->proposal].admitted)
+            continue;
+        if (c->component == TC_TIKV) {
+            char key[32];
+            snprintf(key, sizeof key, "%llu", (unsigned long long)c->store_id);
+            struct tc_tikv_failure_store *record =
+                tidbcluster_list_add(&next->tikv.failure_stores.items, &next->tikv.failure_stores.count, sizeof *record);
+            if (!record || !set_text(&record->store_id, key) || !set_text(&record->pod_name, c->pod) ||
+                !set_text(&record->created_at, now))
+                return false;
+            record->host_down = c->host_down;
+        } else {
+            struct tc_tidb_failure_member *record = tidbcluster_list_add(
+                &next->tidb.failure_members.items, &next->tidb.failure_members.count, sizeof *record);
+            if (!record || !set_text(&record->pod_name, c->pod) || !set_text(&record->created_at, now))
+                return false;
+        }
+    }
+    return true;
 }
 
 /* decode(encode()) is the deep copy: one definition of the status shape. */
@@ -658,7 +725,8 @@ bool planner_plan_status(struct planning *p, const struct ready_verdict *verdict
             ok = fill_tidb(p, &next.tidb, now);
         ok = ok && plan_ready_flip_event(p, verdict_in) &&
              set_ready_condition(&next, verdict_in->ready, verdict_in->reason, verdict_in->message, now) &&
-             set_activity_conditions(p, &next, now) && plan_warnings(p, &next, now);
+             set_activity_conditions(p, &next, now) && plan_warnings(p, &next, now) &&
+             apply_failover_changes(p, &next, now);
         ok = ok && write_if_changed(p->plan, cluster->name, cluster->namespace, cluster->resource_version,
                                     &cluster->status, &next);
     }

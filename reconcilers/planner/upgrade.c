@@ -410,7 +410,8 @@ static enum component_roll roll_component(struct planning *p, enum tc_component 
     int out_of_date = 0;
     for (size_t i = count; i-- > 0;) {
         const struct member_row *row = &rows[i];
-        if (!row->desired)
+        /* A failed member is failover's: it neither rolls nor holds the roll. */
+        if (!row->desired || row->failure)
             continue;
         if (rolling(row))
             out_of_date++;

@@ -254,6 +254,8 @@ static bool plan_cluster(struct controller *controller, const char *key, struct 
                               &observation);
     /* Validation and the TOML check once per spec generation. */
     observation.world.problems = validation_memo_get(controller->validation, key, &cluster);
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++)
+        observation.world.failover_period_ms[c] = (int64_t)controller->options.failover_period_ms[c];
     ok = ok && planner_plan(&observation.world, plan);
     if (!ok) plan->incomplete = true;
     observe_done(&observation);

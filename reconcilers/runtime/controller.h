@@ -31,6 +31,7 @@
 #include "reactor/clock.h"
 #include "reactor/http_client.h"
 #include "reactor/metrics.h"
+#include "reconcilers/api/tidbcluster.h"
 #include "reconcilers/runtime/manager.h"
 #include "watchers/kube_client.h"
 
@@ -52,6 +53,7 @@ struct controller_options {
     uint64_t pd_slow_interval_ms;      /* 0: 30 s */
     uint64_t resync_ms;                /* every cluster replanned at least this often; 0: 60 s */
     size_t max_actions_in_flight;      /* the executor's budget, shared fairly by clusters; 0: 64 */
+    uint64_t failover_period_ms[TC_COMPONENT_COUNT]; /* a member failed this long is replaced; 0: 5 min */
     bool (*may_write)(void *data);     /* NULL: always (no leader election) */
     void *data;
 };

@@ -46,6 +46,8 @@ struct settings {
     uint64_t retry_period_ms;
     uint64_t pd_fast_ms;
     uint64_t pd_slow_ms;
+    uint64_t tikv_failover_period_ms;
+    uint64_t tidb_failover_period_ms;
     int qps;
     int burst;
 };
@@ -259,6 +261,8 @@ static int start_control(struct runtime *runtime)
         .http = runtime->client, .metrics = runtime->registry,
         .workers = (unsigned)settings->workers, .pd_fast_interval_ms = settings->pd_fast_ms,
         .pd_slow_interval_ms = settings->pd_slow_ms,
+        .failover_period_ms = { [TC_TIKV] = settings->tikv_failover_period_ms,
+                                [TC_TIDB] = settings->tidb_failover_period_ms },
         /* One second of the client's rate in flight: a cluster's action never
          * waits in the client's token bucket behind more than that. */
         .max_actions_in_flight = (size_t)settings->qps,
@@ -378,6 +382,11 @@ static int parse_settings(int argc, char **argv, struct settings *settings)
           &settings->pd_fast_ms },
         { "pd-poll-slow", FLAG_DURATION, "30s", "PD polling period while a cluster is steady",
           &settings->pd_slow_ms },
+        { "tikv-failover-period", FLAG_DURATION, "5m",
+          "a TiKV store Down in PD this long is replaced (a store whose node is gone: at once)",
+          &settings->tikv_failover_period_ms },
+        { "tidb-failover-period", FLAG_DURATION, "5m", "a TiDB pod not ready this long is replaced",
+          &settings->tidb_failover_period_ms },
         { "kube-api-qps", FLAG_INT, "50", "requests per second to the API server (also the actions in flight at once)", &settings->qps },
         { "kube-api-burst", FLAG_INT, "100", "burst of requests to the API server", &settings->burst },
     };

@@ -31,7 +31,7 @@ bool observe_cluster(const struct observe_caches *caches, const char *key, const
     /* Storage classes are few: all of them. */
     out->classes = calloc(cache_count(caches->storage_classes) + 1, sizeof *out->classes);
     /* The nodes of this cluster's pods and the volumes of its claims, by name. */
-    out->nodes = calloc(world->pod_count + 1, sizeof *out->nodes);
+    out->nodes = calloc(world->pod_count + world->pvc_count + 1, sizeof *out->nodes);
     out->pvs = calloc(world->pvc_count + 1, sizeof *out->pvs);
     if (!out->classes || !out->nodes || !out->pvs)
         return false;
@@ -51,8 +51,15 @@ bool observe_cluster(const struct observe_caches *caches, const char *key, const
         const struct kube_pv *pv = name ? (const struct kube_pv *)cache_get(caches->pvs, name) : NULL;
         if (pv)
             out->pvs[world->pv_count++] = pv;
+        /* A local volume's node too: whether it still exists. */
+        const struct kube_node *node = pv && pv->node_hostname && caches->nodes
+                                           ? (const struct kube_node *)cache_get(caches->nodes, pv->node_hostname)
+                                           : NULL;
+        if (node && !listed((const void *const *)out->nodes, world->node_list_count, node))
+            out->nodes[world->node_list_count++] = node;
     }
     world->pvs = out->pvs;
+    world->nodes_complete = caches->nodes != NULL;
     /* Node counts explain pods that cannot be scheduled. */
     cursor = 0;
     for (const struct object_meta *item; caches->nodes && (item = cache_next(caches->nodes, &cursor));) {
