@@ -30,7 +30,6 @@
 #define ALL TC_FIELD_ALL
 
 #define NO_STATEFULSETS "no StatefulSets here: the operator manages pods itself"
-#define NO_FAILOVER "no automatic failover yet: no replacement members are added"
 #define NO_SIDECAR "no log sidecars here: the log stays in the main container's output"
 
 static const struct tc_field_class table[] = {
@@ -102,7 +101,8 @@ static const struct tc_field_class table[] = {
     C_YES("spec.<c>.limits", ALL, "the container's; TiKV's storage: its --capacity"),
     C_YES("spec.<c>.storageClassName", ALL, "the claims'"),
     C_YES("spec.<c>.config", ALL, "the config file (TOML or a map)"),
-    C_NOT_YET("spec.<c>.maxFailoverCount", ALL, NO_FAILOVER),
+    C_YES("spec.<c>.maxFailoverCount", KV | DB, "failed members replaced at most (default 3; 0: no failover)"),
+    C_NOT_YET("spec.<c>.maxFailoverCount", PD, "PD members are not failed over yet: a member down is reported"),
     C_YES("spec.<c>.schedulerName", ALL, "the pod's"),
     C_YES("spec.<c>.priorityClassName", ALL, "the pod's"),
     C_YES("spec.<c>.dnsPolicy", ALL, "the pod's"),
@@ -161,8 +161,9 @@ static const struct tc_field_class table[] = {
     C_NOT_YET("spec.tikv.raftLogVolumeName", KV, NO_SIDECAR),
     C_NOT_YET("spec.tikv.logTailer", KV, NO_SIDECAR),
     C_YES("spec.tikv.privileged", KV, "deprecated; securityContext.privileged of the container unless set there"),
-    C_NONE("spec.tikv.recoverFailover", KV, NO_FAILOVER),
-    C_NONE("spec.tikv.failover", KV, NO_FAILOVER),
+    C_YES("spec.tikv.recoverFailover", KV,
+          "recovery is automatic here (a store back Up drops its record); false keeps the replacement"),
+    C_NONE("spec.tikv.failover", KV, "recoverByUID is not needed: recovery is automatic here"),
     GROUP("spec.<c>.scalePolicy", KV | DB, "scaling pace"),
     ROW("spec.<c>.scalePolicy.scaleInParallelism", KV | DB, TC_FIELD_NOT_SUPPORTED, false, TC_TRIGGER_ABOVE_ONE,
         "members are removed one at a time"),

@@ -125,6 +125,18 @@ static bool recover_allowed(const struct tidbcluster *cluster, enum tc_component
     return component != TC_TIKV || cluster->spec.component[TC_TIKV].recover_failover != TC_FALSE;
 }
 
+/* A failed member with failover turned off: said, not acted on. */
+static bool failover_off(struct planning *p, const struct member_row *row, const char *why)
+{
+    struct plan *into = proposals_open(&p->proposals, CONCERN_FAILOVER, EFFECT_NOTE, DISRUPTION_NONE, row->component,
+                                       row->ordinal, "failover off");
+    plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    return tell(p, into, true, "FailoverDisabled",
+                "%s %s, but spec.%s.maxFailoverCount is 0: no replacement is made (raise it to let the operator "
+                "replace failed members)",
+                row->name, why, tidbcluster_component_name(row->component));
+}
+
 /* ---- TiKV ---- */
 
 /* The replacement is there: as many healthy unrecorded desired members as
@@ -250,7 +262,7 @@ static bool tikv_failover(struct planning *p)
             return false;
     }
     /* New failures: one per pass. */
-    if (planner_failover_limit(p->cluster, TC_TIKV) == 0 || !p->pd.stores_fresh)
+    if (!p->pd.stores_fresh)
         return true;
     for (size_t i = 0; i < count; i++) {
         const struct member_row *row = &rows[i];
@@ -259,6 +271,8 @@ static bool tikv_failover(struct planning *p)
         char text[PLANNER_MESSAGE_MAX];
         bool host_down = false;
         const char *why = tikv_failed(p, row, &host_down, text, sizeof text);
+        if (why && planner_failover_limit(p->cluster, TC_TIKV) == 0)
+            return failover_off(p, row, why);
         if (why)
             return record(p, row, row->store->id, host_down, why);
     }
@@ -289,8 +303,6 @@ static bool tidb_failover(struct planning *p)
                 return false;
         }
     }
-    if (planner_failover_limit(p->cluster, TC_TIDB) == 0)
-        return true;
     for (size_t i = 0; i < count; i++) {
         const struct member_row *row = &rows[i];
         if (!row->desired || !row->pod || row->failure || row->ready || row->terminating || !row->pod->node_name)
@@ -301,6 +313,8 @@ static bool tidb_failover(struct planning *p)
         char text[PLANNER_MESSAGE_MAX];
         planner_format(text, sizeof text, "has not been ready for %lld minutes",
                        (long long)((p->world->now_ms - since) / 60000));
+        if (planner_failover_limit(p->cluster, TC_TIDB) == 0)
+            return failover_off(p, row, text);
         return record(p, row, 0, false, text);
     }
     return true;

@@ -351,7 +351,8 @@ static bool cancel_scale_in(struct planning *p)
     const struct member_row *rows = member_table_rows(&p->members, TC_TIKV, &count);
     for (size_t i = 0; i < count; i++) {
         const struct member_row *row = &rows[i];
-        if (!row->desired || !row->store || !row->store_offline)
+        /* (a failed member's store is failover's to delete, not a scale-in) */
+        if (!row->desired || !row->store || !row->store_offline || row->failure)
             continue;
         struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
                                            TC_TIKV, row->ordinal, "wanted again");

@@ -23,6 +23,8 @@ struct pd_world {
     struct pd_model_options defaults;
     struct pd_model **models;
     size_t model_count, model_capacity;
+    char **dead_nodes;           /* nodes whose machine is down: their processes are not running */
+    size_t dead_count;
     void (*closed)(void *data);
     void *closed_data;
 };
@@ -150,10 +152,23 @@ static struct pd_model *model_get(struct pd_world *world, const char *namespace,
     return model;
 }
 
+static bool node_dead(const struct pd_world *world, const char *node)
+{
+    for (size_t i = 0; node && i < world->dead_count; i++)
+        if (strcmp(world->dead_nodes[i], node) == 0)
+            return true;
+    return false;
+}
+
+static void pod_changed(struct pd_world *world, const cJSON *pod, bool deleted);
+
 static void on_pod(const struct store_event *event, void *data)
 {
-    struct pd_world *world = data;
-    const cJSON *pod = store_object_tree(event->object);
+    pod_changed(data, store_object_tree(event->object), event->type == STORE_EVENT_DELETED);
+}
+
+static void pod_changed(struct pd_world *world, const cJSON *pod, bool deleted)
+{
     const cJSON *metadata = child(pod, "metadata");
     const char *namespace = child_string(metadata, "namespace");
     const char *name = child_string(metadata, "name");
@@ -166,8 +181,9 @@ static void on_pod(const struct store_event *event, void *data)
         log_error("pd simulator: out of memory", "pod=%s/%s", namespace, name);
         return;
     }
-    bool deleted = event->type == STORE_EVENT_DELETED;
-    bool running = !deleted && pod_running(pod);
+    /* A process on a machine that is down runs no more, whatever its pod
+     * object says (the kubelet that would say so is down too). */
+    bool running = !deleted && pod_running(pod) && !node_dead(world, child_string(child(pod, "spec"), "nodeName"));
     char version[128];
     const char *v = pod_version(pod, component, version, sizeof version) ? version : NULL;
     bool ok = true;
@@ -187,6 +203,50 @@ static void on_pod(const struct store_event *event, void *data)
     }
     if (!ok)
         log_error("pd simulator: out of memory", "pod=%s/%s", namespace, name);
+}
+
+bool pd_world_set_node_down(struct pd_world *world, const char *node, bool down)
+{
+    if (!world || !node)
+        return false;
+    if (down == node_dead(world, node))
+        return true;
+    if (down) {
+        char **grown = realloc(world->dead_nodes, (world->dead_count + 1) * sizeof *grown);
+        char *copy = strdup(node);
+        if (!grown || !copy) {
+            free(copy);
+            if (grown)
+                world->dead_nodes = grown;
+            return false;
+        }
+        world->dead_nodes = grown;
+        world->dead_nodes[world->dead_count++] = copy;
+    } else {
+        for (size_t i = 0; i < world->dead_count; i++)
+            if (strcmp(world->dead_nodes[i], node) == 0) {
+                free(world->dead_nodes[i]);
+                world->dead_nodes[i] = world->dead_nodes[--world->dead_count];
+                break;
+            }
+    }
+    /* Every pod of ours on the node, seen again. */
+    const struct resource *pods = resources_find(store_resources(world->store), "", "v1", "pods");
+    struct store_list_options options = { .match = pod_matches };
+    struct store_list list = { 0 };
+    struct store_error error = { 0 };
+    if (!pods || !store_list(world->store, pods, &options, &list, &error)) {
+        store_error_clear(&error);
+        return false;
+    }
+    for (size_t i = 0; i < list.count; i++) {
+        const cJSON *pod = store_object_tree(list.items[i]);
+        const char *on = child_string(child(pod, "spec"), "nodeName");
+        if (on && strcmp(on, node) == 0)
+            pod_changed(world, pod, false);
+    }
+    store_list_free(&list);
+    return true;
 }
 
 void pd_world_tick(struct pd_world *world)
@@ -263,6 +323,9 @@ static void world_free(struct pd_world *world)
     for (size_t i = 0; i < world->model_count; i++)
         pd_model_free(world->models[i]);
     free(world->models);
+    for (size_t i = 0; i < world->dead_count; i++)
+        free(world->dead_nodes[i]);
+    free(world->dead_nodes);
     free(world);
     if (closed)
         closed(data);

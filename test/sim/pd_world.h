@@ -12,6 +12,8 @@
  *   deletionTimestamp is shutting down (its /status answers 500).
  * - Versions come from the image tag of the pod's container named after the
  *   component (else the first container): "pingcap/pd:v8.5.1" -> "v8.5.1".
+ * - A pod on a node whose machine is down (pd_world_set_node_down) is not
+ *   running either.
  * - The watch callback only updates the models (never writes the store).
  * - Time: with a `clock` in the options the models read it (tests move it
  *   and call pd_world_tick). Without one the world keeps its own clock that
@@ -46,6 +48,12 @@ struct pd_world *pd_world_start(const struct pd_world_options *options);
  * closed, when there is one) and calls `closed` (may be NULL; called
  * directly when there is no loop). */
 void pd_world_close(struct pd_world *world, void (*closed)(void *data), void *data);
+
+/* The machine of `node` is down (true) or up again (false): processes of
+ * pods on it run no more whatever the pod objects say (a dead machine's
+ * TiKV stops heartbeating at once, its PD member stops answering), and run
+ * again when it is back. False when out of memory. */
+bool pd_world_set_node_down(struct pd_world *world, const char *node, bool down);
 
 /* Advances the own clock (if any) and every model. */
 void pd_world_tick(struct pd_world *world);

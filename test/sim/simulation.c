@@ -56,6 +56,9 @@ static void on_world_admin(struct http_request *request, void *data)
     if (sscanf(path, "/world/nodes/%127[^/]/%63s", first, third) == 2 && strcmp(method, "POST") == 0) {
         bool ok = strcmp(third, "fail") == 0 ? world_fail_node(sim->world, first)
                 : strcmp(third, "recover") == 0 ? world_recover_node(sim->world, first) : false;
+        /* The machine's processes stop (or start again) at once. */
+        if (ok && sim->pd_world)
+            ok = pd_world_set_node_down(sim->pd_world, first, strcmp(third, "fail") == 0);
         reply(request, ok ? 200 : 404, ok ? NULL : "no such node or action");
         return;
     }

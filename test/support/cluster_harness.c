@@ -888,6 +888,15 @@ int harness_admin_post(struct harness *h, const char *path, const char *body, ch
     return http_request("POST", url, NULL, NULL, body ? "application/json" : NULL, body, response);
 }
 
+int harness_admin_delete(struct harness *h, const char *path)
+{
+    char url[1024], *response = NULL;
+    snprintf(url, sizeof url, "%s%s", h->admin_url, path);
+    int status = http_request("DELETE", url, NULL, NULL, NULL, NULL, &response);
+    free(response);
+    return status;
+}
+
 cJSON *harness_proxy_get(struct harness *h, const char *url, int *status)
 {
     if (status) *status = -1;

@@ -170,6 +170,8 @@ bool harness_apply_yaml(struct harness *h, const char *yaml, const char *namespa
 
 /* POST to the admin listener (body may be NULL); returns the status. */
 int harness_admin_post(struct harness *h, const char *path, const char *body, char **response);
+/* DELETE on the admin listener (e.g. /world/nodes/N: the node is gone); the status. */
+int harness_admin_delete(struct harness *h, const char *path);
 /* GET through kubesim's proxy, e.g. "http://basic-pd.default:2379/pd/api/v1/members". */
 cJSON *harness_proxy_get(struct harness *h, const char *url, int *status);
 

@@ -173,6 +173,10 @@ static void failover_off_and_capped(void)
     store_down_since(0, 40 * MINUTE_MS);
     REQUIRE(planner_world_run(&W));
     CHECK(event("Failover") == NULL);
+    CHECK_STR(event("FailoverDisabled"), "basic-tikv-0 store 1 has been Down for 40 minutes, but "
+                                         "spec.tikv.maxFailoverCount is 0: no replacement is made (raise it to let "
+                                         "the operator replace failed members)");
+    CHECK_STR(status_json("tikv", "failureStores"), "(absent)");
     /* maxFailoverCount 1 with one record: the next failed store waits. */
     REQUIRE(planner_world_load(&W, spec_json(",\"maxFailoverCount\":1", RECORD_TIKV0("false"))));
     store_down_since(1, 40 * MINUTE_MS);

@@ -907,8 +907,8 @@ static bool create_pod(struct store *store, const char *name, const char *compon
     snprintf(text, sizeof text,
              "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"app.kubernetes.io/instance\":\"basic\","
              "\"app.kubernetes.io/component\":\"%s\"}},"
-             "\"spec\":{\"containers\":[{\"name\":\"%s\",\"image\":\"pingcap/%s:v8.5.0\"}]}}",
-             name, component, component, component);
+             "\"spec\":{\"nodeName\":\"node-of-%s\",\"containers\":[{\"name\":\"%s\",\"image\":\"pingcap/%s:v8.5.0\"}]}}",
+             name, component, name, component, component);
     struct store_reply reply = { 0 };
     bool ok = store_create(store, pods_of(store), "default", cJSON_Parse(text), &reply);
     if (!ok)
@@ -1029,6 +1029,19 @@ static void world_scenario(void)
     a = call(model, "GET", "/pd/api/v1/stores", NULL, NULL, NULL);
     CHECK_STR(json_string(stores_entry(a.json, victim_id), "store.state_name"), "Down");
     answer_free(&a);
+
+    /* The machine under basic-tikv-2 dies: its TiKV stops at once although
+     * the pod object still says Running; it is back with the machine. */
+    const struct pd_model_store *third = pd_model_store_by_pod(model, "basic-tikv-2");
+    REQUIRE(third);
+    uint64_t third_id = third->id;
+    CHECK(pd_world_set_node_down(world, "node-of-basic-tikv-2", true));
+    CHECK(pd_world_set_node_down(world, "node-of-basic-tikv-2", true)); /* twice: the same */
+    world_tick_for(world, 21000);
+    CHECK_STR(state_of(model, third_id), "Disconnected");
+    CHECK(pd_world_set_node_down(world, "node-of-basic-tikv-2", false));
+    world_tick_for(world, 2000);
+    CHECK_STR(state_of(model, third_id), "Up");
 
     /* Deleting a pod is the same as stopping it; the TiDB record goes away. */
     struct store_reply reply = { 0 };

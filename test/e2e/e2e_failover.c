@@ -1,0 +1,222 @@
+/*
+ * e2e_failover: a node lost for good, as it happens to users — the machine
+ * under basic-tikv-0 dies (kubesim's node failure: its kubelet and TiKV stop
+ * at once) and the Node object is deleted (the cloud removed the machine) —
+ * and the operator replaces the member without waiting PD's 30-minute
+ * max-store-down-time.
+ *
+ * Checked: the time from the node's deletion to the replacement pod's
+ * creation and to its store being Up (printed; goal ≤ 60 s simulated); the
+ * end state — three Up stores (the two that stayed, with their ids, and the
+ * replacement's), the dead store Tombstone or forgotten, the dead member's
+ * pod and claim gone, no failure record left, Ready — and at every
+ * observation: every region replicated (PD's is_initialized), PD has a
+ * leader, never more than one TiKV store not Up.
+ */
+#include "test/support/cluster_harness.h"
+#include "test/support/test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TIMEOUT_MS 180000
+#define TC_PATH "/apis/pingcap.com/v1alpha1/namespaces/default/tidbclusters/basic"
+#define PD_URL "http://basic-pd.default:2379/pd/api/v1"
+
+struct watch {
+    int observations, violations;
+    int64_t replacement_created_ms, replacement_up_ms;
+    unsigned long long dead_store;
+};
+
+/* The id of the store whose address starts with `pod` and its state. */
+static unsigned long long store_of(struct harness *h, const char *pod, char *state, size_t size)
+{
+    int status = 0;
+    unsigned long long id = 0;
+    if (state)
+        state[0] = '\0';
+    cJSON *stores = harness_proxy_get(h, PD_URL "/stores?state=0&state=1&state=2", &status);
+    const cJSON *store;
+    cJSON_ArrayForEach(store, e2e_jpath(stores, "stores")) {
+        const char *address = e2e_jpath_str(store, "store.address");
+        const cJSON *number = e2e_jpath(store, "store.id");
+        const char *name = e2e_jpath_str(store, "store.state_name");
+        if (address && cJSON_IsNumber(number) && strncmp(address, pod, strlen(pod)) == 0 &&
+            address[strlen(pod)] == '.') {
+            id = (unsigned long long)number->valuedouble;
+            if (state)
+                snprintf(state, size, "%s", name ? name : "");
+            if (name && strcmp(name, "Tombstone") != 0)
+                break; /* a live store wins over an old tombstone */
+        }
+    }
+    cJSON_Delete(stores);
+    return id;
+}
+
+static void check_invariants(struct harness *h, struct watch *w)
+{
+    w->observations++;
+    int status = 0;
+    cJSON *cluster = harness_proxy_get(h, PD_URL "/cluster/status", &status);
+    if (status == 200 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cluster, "is_initialized")) &&
+        w->violations++ == 0)
+        test_fail(__FILE__, __LINE__, "PD says a region lost a replica");
+    cJSON_Delete(cluster);
+    cJSON *stores = harness_proxy_get(h, PD_URL "/stores", &status);
+    int not_up = 0;
+    const cJSON *store;
+    cJSON_ArrayForEach(store, e2e_jpath(stores, "stores")) {
+        const char *state = e2e_jpath_str(store, "store.state_name");
+        not_up += state && strcmp(state, "Up") != 0 && strcmp(state, "Tombstone") != 0;
+    }
+    cJSON_Delete(stores);
+    if (not_up > 1 && w->violations++ == 0)
+        test_fail(__FILE__, __LINE__, "%d TiKV stores not Up at once", not_up);
+}
+
+static bool replaced(struct harness *h, void *data, char *why, size_t why_size)
+{
+    struct watch *w = data;
+    check_invariants(h, w);
+    cJSON *pod = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-3", NULL);
+    if (pod && !w->replacement_created_ms)
+        w->replacement_created_ms = harness_now_ms();
+    cJSON_Delete(pod);
+    char state[32];
+    store_of(h, "basic-tikv-3", state, sizeof state);
+    if (strcmp(state, "Up") == 0 && !w->replacement_up_ms)
+        w->replacement_up_ms = harness_now_ms();
+    snprintf(why, why_size, "replacement pod %s, its store %s", w->replacement_created_ms ? "created" : "absent",
+             state[0] ? state : "absent");
+    return w->replacement_up_ms != 0;
+}
+
+/* The end state: the dead member gone, 3 Up stores, no record, Ready. */
+static bool settled(struct harness *h, void *data, char *why, size_t why_size)
+{
+    struct watch *w = data;
+    check_invariants(h, w);
+    cJSON *pod = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
+    cJSON *pvc = e2e_get(h, "/api/v1/namespaces/default/persistentvolumeclaims/tikv-basic-tikv-0", NULL);
+    bool member_gone = !pod && !pvc;
+    cJSON_Delete(pod);
+    cJSON_Delete(pvc);
+    int status = 0, up = 0;
+    bool dead_alive = false;
+    cJSON *stores = harness_proxy_get(h, PD_URL "/stores", &status);
+    const cJSON *store;
+    cJSON_ArrayForEach(store, e2e_jpath(stores, "stores")) {
+        const char *state = e2e_jpath_str(store, "store.state_name");
+        const cJSON *id = e2e_jpath(store, "store.id");
+        up += state && strcmp(state, "Up") == 0;
+        if (cJSON_IsNumber(id) && (unsigned long long)id->valuedouble == w->dead_store && state &&
+            strcmp(state, "Tombstone") != 0)
+            dead_alive = true;
+    }
+    cJSON_Delete(stores);
+    cJSON *tc = e2e_get(h, TC_PATH, NULL);
+    const char *ready = e2e_jpath_str(e2e_tc_condition(tc, "Ready"), "status");
+    bool is_ready = ready && strcmp(ready, "True") == 0;
+    int records = e2e_jpath_count(tc, "status.tikv.failureStores");
+    snprintf(why, why_size, "dead member %s, %d Up stores, dead store %s, %d failure records, Ready %s",
+             member_gone ? "gone" : "still there", up, dead_alive ? "still in PD" : "gone", records,
+             ready ? ready : "-");
+    cJSON_Delete(tc);
+    return member_gone && up == 3 && !dead_alive && records == 0 && is_ready;
+}
+
+/* The cluster's last Events and its conditions, for a failure's story. */
+static void print_story(struct harness *h)
+{
+    cJSON *events = e2e_list(h, "/api/v1/namespaces/default/events");
+    int count = cJSON_GetArraySize(events);
+    for (int i = count > 30 ? count - 30 : 0; i < count; i++) {
+        const cJSON *event = cJSON_GetArrayItem(events, i);
+        printf("  event %s %s: %s\n", e2e_jpath_str(event, "type") ? e2e_jpath_str(event, "type") : "?",
+               e2e_jpath_str(event, "reason") ? e2e_jpath_str(event, "reason") : "?",
+               e2e_jpath_str(event, "message") ? e2e_jpath_str(event, "message") : "?");
+    }
+    cJSON_Delete(events);
+    cJSON *tc = e2e_get(h, TC_PATH, NULL);
+    char *status = tc ? cJSON_PrintUnformatted(e2e_jpath(tc, "status.conditions")) : NULL;
+    printf("  conditions: %s\n", status ? status : "?");
+    free(status);
+    cJSON_Delete(tc);
+}
+
+static void lost_node_body(struct harness *h)
+{
+    /* The basic example with TiKV on local volumes (a PV per node disk, with
+     * node affinity: the data is where the node is). */
+    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
+    REQUIRE(harness_operator_start(h, NULL) != NULL);
+    cJSON *tc = e2e_basic_cluster_object();
+    REQUIRE(tc);
+    cJSON *tikv = (cJSON *)e2e_jpath(tc, "spec.tikv");
+    REQUIRE(tikv);
+    cJSON_AddStringToObject(tikv, "storageClassName", "local-storage");
+    /* The example turns failover off (PingCAP's basic example does); on. */
+    cJSON_DeleteItemFromObjectCaseSensitive(tikv, "maxFailoverCount");
+    cJSON_AddNumberToObject(tikv, "maxFailoverCount", 3);
+    char *response = NULL;
+    int status_code = e2e_create_cluster(h, tc, "default", "basic", &response);
+    free(response);
+    cJSON_Delete(tc);
+    REQUIRE(status_code == 201);
+    char why[512];
+    REQUIRE(harness_wait_ready(h, &harness_basic_cluster, TIMEOUT_MS, why, sizeof why));
+    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
+    char node[128];
+    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
+    cJSON_Delete(victim);
+    REQUIRE(node[0]);
+    struct watch w = { 0 };
+    unsigned long long kept[3];
+    for (int i = 0; i < 3; i++) {
+        char pod[32];
+        snprintf(pod, sizeof pod, "basic-tikv-%d", i);
+        kept[i] = store_of(h, pod, NULL, 0);
+    }
+    w.dead_store = kept[0];
+    char path[256];
+    snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
+    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    snprintf(path, sizeof path, "/world/nodes/%s", node);
+    REQUIRE(harness_admin_delete(h, path) == 200);
+    int64_t gone_at = harness_now_ms();
+    printf("  node %s (basic-tikv-0, store %llu, local volume) failed and deleted\n", node, w.dead_store);
+    if (!harness_wait(h, replaced, &w, TIMEOUT_MS, 100, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "no replacement: %s", why);
+        print_story(h);
+        return;
+    }
+    double created = (w.replacement_created_ms - gone_at) / 1000.0 * h->speed;
+    double up = (w.replacement_up_ms - gone_at) / 1000.0 * h->speed;
+    printf("  node gone -> replacement basic-tikv-3 created after %.0f s simulated, its store Up after %.0f s "
+           "(goal: started within 60 s)\n",
+           created, up);
+    CHECK(created <= 60);
+    if (!harness_wait(h, settled, &w, TIMEOUT_MS, 200, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "not settled: %s", why);
+        print_story(h);
+    }
+    else
+        printf("  settled after %.0f s simulated: %s; %d observations, every region replicated at each\n",
+               (harness_now_ms() - gone_at) / 1000.0 * h->speed, why, w.observations);
+    /* The stores that stayed are the same stores. */
+    CHECK(store_of(h, "basic-tikv-1", NULL, 0) == kept[1]);
+    CHECK(store_of(h, "basic-tikv-2", NULL, 0) == kept[2]);
+}
+
+static void tikv_node_lost_for_good_is_replaced(void) { harness_run(lost_node_body, NULL); }
+
+int main(int argc, char **argv)
+{
+    static const struct test_case cases[] = {
+        TEST_CASE(tikv_node_lost_for_good_is_replaced),
+    };
+    return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
+}
