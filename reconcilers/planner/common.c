@@ -200,3 +200,42 @@ void planner_note_progress(struct planning *p, enum concern concern, const char 
     if (concern < CONCERN_COUNT && !p->progress[concern][0])
         planner_format(p->progress[concern], sizeof p->progress[concern], "%s", text);
 }
+
+bool planner_out_of_memory(struct planning *p)
+{
+    p->plan->incomplete = true;
+    return false;
+}
+
+bool planner_vtell(struct planning *p, enum concern concern, struct plan *into, bool warning, const char *reason,
+                   const char *format, va_list args)
+{
+    char text[PLANNER_MESSAGE_MAX];
+    vsnprintf(text, sizeof text, format, args);
+    if (!into)
+        return planner_out_of_memory(p);
+    planner_note_progress(p, concern, text);
+    return plan_event(into, warning, reason, "%s", text);
+}
+
+bool planner_tell(struct planning *p, enum concern concern, struct plan *into, bool warning, const char *reason,
+                  const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    bool ok = planner_vtell(p, concern, into, warning, reason, format, args);
+    va_end(args);
+    return ok;
+}
+
+bool planner_wait(struct planning *p, enum concern concern, enum tc_component component, bool warning,
+                  const char *reason, const char *format, ...)
+{
+    plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+    struct plan *into = proposals_open(&p->proposals, concern, EFFECT_NOTE, DISRUPTION_NONE, component, -1, reason);
+    va_list args;
+    va_start(args, format);
+    bool ok = planner_vtell(p, concern, into, warning, reason, format, args);
+    va_end(args);
+    return ok;
+}

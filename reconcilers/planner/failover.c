@@ -39,19 +39,12 @@
 
 #include "reconcilers/build/build.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FAILOVER_PERIOD_DEFAULT_MS (5LL * 60 * 1000)
 #define FAILOVER_MAX_DEFAULT 3
-
-static bool oom(struct planning *p)
-{
-    p->plan->incomplete = true;
-    return false;
-}
 
 static int64_t period_ms(const struct planning *p, enum tc_component component)
 {
@@ -80,21 +73,6 @@ static bool change(struct planning *p, enum tc_component component, bool add, co
     return true;
 }
 
-static bool tell(struct planning *p, struct plan *into, bool warning, const char *reason, const char *format, ...)
-    __attribute__((format(printf, 5, 6)));
-static bool tell(struct planning *p, struct plan *into, bool warning, const char *reason, const char *format, ...)
-{
-    char text[PLANNER_MESSAGE_MAX];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-    if (!into)
-        return oom(p);
-    planner_note_progress(p, CONCERN_FAILOVER, text);
-    return plan_event(into, warning, reason, "%s", text);
-}
-
 /* A new record: a proposal the arbiter judges; the status takes it only
  * when admitted. */
 static bool record(struct planning *p, const struct member_row *row, uint64_t store_id, bool host_down,
@@ -103,11 +81,11 @@ static bool record(struct planning *p, const struct member_row *row, uint64_t st
     struct plan *into = proposals_open(&p->proposals, CONCERN_FAILOVER, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
                                        row->component, row->ordinal, "a replacement member");
     if (!into)
-        return oom(p);
+        return planner_out_of_memory(p);
     struct proposal *proposal = proposals_current(&p->proposals);
     proposal->failover_record = true;
     size_t index = p->proposals.count - 1;
-    if (!tell(p, into, true, "Failover", "%s %s: a replacement member is created beside it (failover %d of at most %d)",
+    if (!planner_tell(p, CONCERN_FAILOVER, into, true, "Failover", "%s %s: a replacement member is created beside it (failover %d of at most %d)",
               row->name, why, p->failover_records[row->component] + 1,
               planner_failover_limit(p->cluster, row->component)))
         return false;
@@ -131,7 +109,7 @@ static bool failover_off(struct planning *p, const struct member_row *row, const
     struct plan *into = proposals_open(&p->proposals, CONCERN_FAILOVER, EFFECT_NOTE, DISRUPTION_NONE, row->component,
                                        row->ordinal, "failover off");
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    return tell(p, into, true, "FailoverDisabled",
+    return planner_tell(p, CONCERN_FAILOVER, into, true, "FailoverDisabled",
                 "%s %s, but spec.%s.maxFailoverCount is 0: no replacement is made (raise it to let the operator "
                 "replace failed members)",
                 row->name, why, tidbcluster_component_name(row->component));
@@ -171,9 +149,9 @@ static bool remove_dead_member(struct planning *p, const struct member_row *row)
     if (row->store && !row->store_tombstone && !row->store_offline) {
         struct plan *into = disrupt(p, DISRUPTION_DELETE_STORE, row, "its host is gone");
         if (!into || !plan_pd(into, ACTION_PD_DELETE_STORE, NULL, row->store->id, "failover: the store cannot return"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        return tell(p, into, false, "Failover",
+        return planner_tell(p, CONCERN_FAILOVER, into, false, "Failover",
                     "%s cannot return (its node is gone): deleting store %llu; PD makes its %llu regions again "
                     "elsewhere",
                     row->name, (unsigned long long)row->store->id, (unsigned long long)row->store->region_count);
@@ -190,17 +168,17 @@ static bool remove_dead_member(struct planning *p, const struct member_row *row)
         struct plan *into = disrupt(p, DISRUPTION_REMOVE_MEMBER, row, "its store is gone");
         if (!into || !plan_delete(into, &kube_resource_pods, row->pod->meta.name, object_uid(&row->pod->meta, uid),
                                   "failover: the member's pod"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        return tell(p, into, false, "Failover", "%s: deleting its pod (its node is gone)", row->name);
+        return planner_tell(p, CONCERN_FAILOVER, into, false, "Failover", "%s: deleting its pod (its node is gone)", row->name);
     }
     if (!row->pod && row->pvc && !row->pvc->meta.deletion_ms) {
         struct plan *into = disrupt(p, DISRUPTION_DELETE_DATA, row, "its node and store are gone");
         if (!into || !plan_delete(into, &kube_resource_pvcs, row->pvc->meta.name, object_uid(&row->pvc->meta, uid),
                                   "failover: release the claim of a gone node"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        return tell(p, into, false, "Failover", "%s: deleting claim %s (its node is gone; the volume is released)",
+        return planner_tell(p, CONCERN_FAILOVER, into, false, "Failover", "%s: deleting claim %s (its node is gone; the volume is released)",
                     row->name, row->pvc->meta.name);
     }
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
@@ -248,7 +226,7 @@ static bool tikv_failover(struct planning *p)
         if (!dead && planner_member_healthy(row) && recover_allowed(p->cluster, TC_TIKV)) {
             struct plan *into = proposals_open(&p->proposals, CONCERN_FAILOVER, EFFECT_NOTE, DISRUPTION_NONE, TC_TIKV,
                                                row->ordinal, "recovered");
-            if (!tell(p, into, false, "FailoverRecovered",
+            if (!planner_tell(p, CONCERN_FAILOVER, into, false, "FailoverRecovered",
                       "%s is healthy again: its failure record is dropped and the replacement leaves by scale-in "
                       "(spec.tikv.recoverFailover: false keeps it)",
                       row->name) ||
@@ -294,7 +272,7 @@ static bool tidb_failover(struct planning *p)
             if (row && row->existing) {
                 struct plan *into = proposals_open(&p->proposals, CONCERN_FAILOVER, EFFECT_NOTE, DISRUPTION_NONE,
                                                    TC_TIDB, row->ordinal, "recovered");
-                if (!tell(p, into, false, "FailoverRecovered",
+                if (!planner_tell(p, CONCERN_FAILOVER, into, false, "FailoverRecovered",
                           "%s is ready again: its failure record is dropped and the replacement leaves by scale-in",
                           row->name))
                     return false;

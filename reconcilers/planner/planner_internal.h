@@ -28,6 +28,7 @@
 #include "reconcilers/planner/plan.h"
 #include "reconcilers/planner/safety.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -162,6 +163,18 @@ void planner_format(char *out, size_t size, const char *format, ...) __attribute
 bool planner_member_healthy(const struct member_row *row);
 /* Records `text` as the concern's progress unless it has one already. */
 void planner_note_progress(struct planning *p, enum concern concern, const char *text);
+/* Marks the plan incomplete; false (for `return planner_out_of_memory(p)`). */
+bool planner_out_of_memory(struct planning *p);
+/* The Event of the proposal being built into `into` (NULL: out of memory),
+ * also the concern's progress text. False on out of memory. */
+bool planner_tell(struct planning *p, enum concern concern, struct plan *into, bool warning, const char *reason,
+                  const char *format, ...) __attribute__((format(printf, 6, 7)));
+bool planner_vtell(struct planning *p, enum concern concern, struct plan *into, bool warning, const char *reason,
+                   const char *format, va_list args);
+/* A wait: a note proposal with its Event (and progress) and a look again
+ * soon. False on out of memory. */
+bool planner_wait(struct planning *p, enum concern concern, enum tc_component component, bool warning,
+                  const char *reason, const char *format, ...) __attribute__((format(printf, 6, 7)));
 
 /* ---- assess.c ---- */
 

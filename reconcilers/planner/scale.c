@@ -38,7 +38,6 @@
 
 #include "reconcilers/build/build.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,38 +50,6 @@
 static const char *component_name(enum tc_component component)
 {
     return tidbcluster_component_name(component);
-}
-
-static bool oom(struct planning *p)
-{
-    p->plan->incomplete = true;
-    return false;
-}
-
-/* An Event that goes with the proposal being built. */
-static bool tell(struct planning *p, struct plan *into, bool warning, const char *reason, const char *format, ...)
-    __attribute__((format(printf, 5, 6)));
-static bool tell(struct planning *p, struct plan *into, bool warning, const char *reason, const char *format, ...)
-{
-    char text[PLANNER_MESSAGE_MAX];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-    if (!into)
-        return oom(p);
-    planner_note_progress(p, CONCERN_SCALE, text);
-    return plan_event(into, warning, reason, "%s", text);
-}
-
-/* A wait: a note (Event) and a look again soon. */
-static bool wait_note(struct planning *p, enum tc_component component, bool warning, const char *reason,
-                      const char *text)
-{
-    plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_NOTE, DISRUPTION_NONE, component, -1,
-                                       reason);
-    return tell(p, into, warning, reason, "%s", text);
 }
 
 static int scale_out_parallelism(const struct tidbcluster *cluster, enum tc_component component)
@@ -102,9 +69,9 @@ static bool delete_deferred_claim(struct planning *p, const struct member_row *r
     char uid[OBJECT_UID_SIZE];
     if (!into || !plan_delete(into, &kube_resource_pvcs, row->pvc->meta.name, object_uid(&row->pvc->meta, uid),
                               "scale out: never reuse a scaled-in member's disk"))
-        return oom(p);
+        return planner_out_of_memory(p);
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    return tell(p, into, false, "Scaling", "deleting claim %s left by an earlier scale-in: %s starts on a clean disk",
+    return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "deleting claim %s left by an earlier scale-in: %s starts on a clean disk",
                 row->pvc->meta.name, row->name);
 }
 
@@ -130,11 +97,11 @@ static bool scale_out(struct planning *p, enum tc_component component)
         char text[PLANNER_MESSAGE_MAX];
         planner_format(text, sizeof text, "scaling out %s waits: %s is not healthy yet", component_name(component),
                        sick->name);
-        return wait_note(p, component, false, "Scaling", text);
+        return planner_wait(p, CONCERN_SCALE, component, false, "Scaling", "%s", text);
     }
     struct pd_start_plan pd_start = { 0 };
     if (component == TC_PD && !planner_pd_start_prepare(p, &pd_start))
-        return oom(p);
+        return planner_out_of_memory(p);
     int left = scale_out_parallelism(p->cluster, component);
     bool ok = true;
     for (size_t i = 0; ok && left > 0 && i < count; i++) {
@@ -197,9 +164,9 @@ static bool delete_pod(struct planning *p, const struct member_row *row, const c
     char uid[OBJECT_UID_SIZE];
     if (!into || !plan_delete(into, &kube_resource_pods, row->pod->meta.name, object_uid(&row->pod->meta, uid),
                               "scale in: remove the member's pod"))
-        return oom(p);
+        return planner_out_of_memory(p);
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    return tell(p, into, false, "Scaling", "scaling in %s: deleting pod %s (%s)", component_name(row->component),
+    return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling in %s: deleting pod %s (%s)", component_name(row->component),
                 row->name, why);
 }
 
@@ -227,24 +194,24 @@ static bool reclaim(struct planning *p, const struct member_row *row)
         struct plan *into = disrupt(p, DISRUPTION_DELETE_DATA, row, "pvReclaimPolicy Delete");
         if (!into || !plan_delete(into, &kube_resource_pvcs, row->pvc->meta.name, object_uid(&row->pvc->meta, uid),
                                   "scale in: pvReclaimPolicy Delete"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        return tell(p, into, false, "Scaling", "scaling in %s: deleting claim %s (pvReclaimPolicy Delete)",
+        return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling in %s: deleting claim %s (pvReclaimPolicy Delete)",
                     component_name(row->component), row->pvc->meta.name);
     }
     struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
                                        row->component, row->ordinal, "pvReclaimPolicy Retain");
     if (!into || !stamp(p, into, &kube_resource_pvcs, row->pvc->meta.name, ANNOTATION_PVC_DEFER_DELETING,
                         "scale in: keep the claim, deferred"))
-        return oom(p);
-    return tell(p, into, false, "Scaling", "scaling in %s: %s is gone; claim %s kept (pvReclaimPolicy %s), never reused",
+        return planner_out_of_memory(p);
+    return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling in %s: %s is gone; claim %s kept (pvReclaimPolicy %s), never reused",
                 component_name(row->component), row->name, row->pvc->meta.name, policy ? policy : "Retain");
 }
 
 static bool scale_in_tidb(struct planning *p, const struct member_row *row)
 {
     if (row->pod && row->terminating)
-        return wait_note(p, TC_TIDB, false, "Scaling", "scaling in tidb: waiting for the pod to stop");
+        return planner_wait(p, CONCERN_SCALE, TC_TIDB, false, "Scaling", "%s", "scaling in tidb: waiting for the pod to stop");
     if (row->pod)
         return delete_pod(p, row, "replicas lowered");
     return row->pvc ? reclaim(p, row) : true;
@@ -264,29 +231,29 @@ static const struct member_row *leader_heir(const struct planning *p, const stru
 static bool scale_in_pd(struct planning *p, const struct member_row *row)
 {
     if (!p->pd.members_fresh)
-        return wait_note(p, TC_PD, false, "Scaling", "scaling in pd waits: PD's members are not known now");
+        return planner_wait(p, CONCERN_SCALE, TC_PD, false, "Scaling", "%s", "scaling in pd waits: PD's members are not known now");
     if (row->pd_member && row->pd_leader) {
         const struct member_row *heir = leader_heir(p, row);
         if (!heir)
-            return wait_note(p, TC_PD, true, "FailedScaleIn",
-                             "scaling in pd waits: no healthy member can take over leadership");
+            return planner_wait(p, CONCERN_SCALE, TC_PD, true, "FailedScaleIn", "%s",
+                                "scaling in pd waits: no healthy member can take over leadership");
         struct plan *into = disrupt(p, DISRUPTION_TRANSFER_LEADER, row, "the leaving member is the leader");
         if (!into || !plan_pd(into, ACTION_PD_TRANSFER_LEADER, heir->pd_member->name, 0,
                               "scale in: leadership away from the leaving member"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        return tell(p, into, false, "Scaling", "scaling in pd: moving PD leadership from %s to %s", row->name,
+        return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling in pd: moving PD leadership from %s to %s", row->name,
                     heir->name);
     }
     if (row->pd_member) {
         struct plan *into = disrupt(p, DISRUPTION_REMOVE_MEMBER, row, "replicas lowered");
         if (!into || !plan_pd(into, ACTION_PD_DELETE_MEMBER, row->pd_member->name, 0, "scale in: leave the PD cluster"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        return tell(p, into, false, "Scaling", "scaling in pd: removing member %s from PD", row->name);
+        return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling in pd: removing member %s from PD", row->name);
     }
     if (row->pod && row->terminating)
-        return wait_note(p, TC_PD, false, "Scaling", "scaling in pd: waiting for the pod to stop");
+        return planner_wait(p, CONCERN_SCALE, TC_PD, false, "Scaling", "%s", "scaling in pd: waiting for the pod to stop");
     if (row->pod)
         return delete_pod(p, row, "it left the PD cluster");
     return row->pvc ? reclaim(p, row) : true;
@@ -302,19 +269,19 @@ static bool delete_store(struct planning *p, const struct member_row *row)
 {
     struct plan *into = disrupt(p, DISRUPTION_DELETE_STORE, row, "replicas lowered");
     if (!into || !plan_pd(into, ACTION_PD_DELETE_STORE, NULL, row->store->id, "scale in: PD moves the store's regions"))
-        return oom(p);
+        return planner_out_of_memory(p);
     if (row->pod && !object_annotation(&row->pod->meta, ANNOTATION_SCALE_IN_TIME) &&
         !stamp(p, into, &kube_resource_pods, row->pod->meta.name, ANNOTATION_SCALE_IN_TIME, "scale in: when it started"))
-        return oom(p);
+        return planner_out_of_memory(p);
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    return tell(p, into, false, "Scaling", "scaling in tikv: deleting store %llu (%s); PD moves its %llu regions away",
+    return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling in tikv: deleting store %llu (%s); PD moves its %llu regions away",
                 (unsigned long long)row->store->id, row->name, (unsigned long long)row->store->region_count);
 }
 
 static bool scale_in_tikv(struct planning *p, const struct member_row *row)
 {
     if (!p->pd.stores_fresh)
-        return wait_note(p, TC_TIKV, false, "Scaling", "scaling in tikv waits: PD's stores are not known now");
+        return planner_wait(p, CONCERN_SCALE, TC_TIKV, false, "Scaling", "%s", "scaling in tikv waits: PD's stores are not known now");
     char text[PLANNER_MESSAGE_MAX];
     if (row->store && !row->store_tombstone) {
         if (!row->store_offline)
@@ -325,19 +292,19 @@ static bool scale_in_tikv(struct planning *p, const struct member_row *row)
                            "scaling in tikv: store %llu (%s) has been Offline for more than %d minutes; PD still has "
                            "regions on it (check PD's scheduling and the other stores); raise tikv.replicas to cancel",
                            (unsigned long long)row->store->id, row->name, SCALE_IN_STALL_MS / 60000);
-            return wait_note(p, TC_TIKV, true, "ScaleInStalled", text);
+            return planner_wait(p, CONCERN_SCALE, TC_TIKV, true, "ScaleInStalled", "%s", text);
         }
         planner_format(text, sizeof text,
                        "scaling in tikv: waiting for store %llu (%s) to become Tombstone: %llu regions left",
                        (unsigned long long)row->store->id, row->name, (unsigned long long)row->store->region_count);
-        return wait_note(p, TC_TIKV, false, "Scaling", text);
+        return planner_wait(p, CONCERN_SCALE, TC_TIKV, false, "Scaling", "%s", text);
     }
     if (row->pod && row->terminating)
-        return wait_note(p, TC_TIKV, false, "Scaling", "scaling in tikv: waiting for the pod to stop");
+        return planner_wait(p, CONCERN_SCALE, TC_TIKV, false, "Scaling", "%s", "scaling in tikv: waiting for the pod to stop");
     if (row->pod) {
         if (!row->store && row->pod->start_ms && p->world->now_ms - row->pod->start_ms < SCALE_STORELESS_GRACE_MS) {
             planner_format(text, sizeof text, "scaling in tikv waits: %s has no store in PD yet", row->name);
-            return wait_note(p, TC_TIKV, false, "Scaling", text);
+            return planner_wait(p, CONCERN_SCALE, TC_TIKV, false, "Scaling", "%s", text);
         }
         return delete_pod(p, row, row->store ? "its store is Tombstone" : "it never registered a store");
     }
@@ -357,9 +324,9 @@ static bool cancel_scale_in(struct planning *p)
         struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
                                            TC_TIKV, row->ordinal, "wanted again");
         if (!into || !plan_pd(into, ACTION_PD_SET_STORE_UP, NULL, row->store->id, "scale in cancelled"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        if (!tell(p, into, false, "Scaling", "scale in of %s cancelled: store %llu set back Up", row->name,
+        if (!planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scale in of %s cancelled: store %llu set back Up", row->name,
                   (unsigned long long)row->store->id))
             return false;
     }
@@ -383,9 +350,9 @@ static bool clean_tombstones(struct planning *p)
     struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE, TC_TIKV,
                                        gone->ordinal, "scale-in finished");
     if (!into || !plan_pd(into, ACTION_PD_REMOVE_TOMBSTONES, NULL, 0, "scale in: forget removed stores"))
-        return oom(p);
+        return planner_out_of_memory(p);
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    return tell(p, into, false, "Scaling", "scaling in tikv finished: PD forgets Tombstone store %llu (%s)",
+    return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling in tikv finished: PD forgets Tombstone store %llu (%s)",
                 (unsigned long long)gone->store->id, gone->name);
 }
 
@@ -413,7 +380,7 @@ static bool check_delete_slots(struct planning *p, enum tc_component component)
                    component_name(component));
     struct plan *into = proposals_open(&p->proposals, CONCERN_SCALE, EFFECT_NOTE, DISRUPTION_NONE, component, -1,
                                        "InvalidDeleteSlots");
-    return tell(p, into, true, "InvalidDeleteSlots", "%s", text);
+    return planner_tell(p, CONCERN_SCALE, into, true, "InvalidDeleteSlots", "%s", text);
 }
 
 bool scale_propose(struct planning *p)

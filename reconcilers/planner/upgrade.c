@@ -47,7 +47,6 @@
 
 #include "reconcilers/build/build.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,44 +58,6 @@
 static const char *component_name(enum tc_component component)
 {
     return tidbcluster_component_name(component);
-}
-
-static bool oom(struct planning *p)
-{
-    p->plan->incomplete = true;
-    return false;
-}
-
-/* The Event that goes with a proposal, also the concern's progress text. */
-static bool tell(struct planning *p, struct plan *into, bool warning, const char *reason, const char *format, ...)
-    __attribute__((format(printf, 5, 6)));
-static bool tell(struct planning *p, struct plan *into, bool warning, const char *reason, const char *format, ...)
-{
-    char text[PLANNER_MESSAGE_MAX];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-    if (!into)
-        return oom(p);
-    planner_note_progress(p, CONCERN_UPGRADE, text);
-    return plan_event(into, warning, reason, "%s", text);
-}
-
-static bool wait_note(struct planning *p, enum tc_component component, bool warning, const char *reason,
-                      const char *format, ...) __attribute__((format(printf, 5, 6)));
-static bool wait_note(struct planning *p, enum tc_component component, bool warning, const char *reason,
-                      const char *format, ...)
-{
-    char text[PLANNER_MESSAGE_MAX];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-    plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    struct plan *into = proposals_open(&p->proposals, CONCERN_UPGRADE, EFFECT_NOTE, DISRUPTION_NONE, component, -1,
-                                       reason);
-    return tell(p, into, warning, reason, "%s", text);
 }
 
 static bool rolling(const struct member_row *row)
@@ -157,9 +118,9 @@ static bool remove_unneeded_schedulers(struct planning *p)
                                            TC_TIKV, row->ordinal, "no step needs the eviction");
         if (!into || !plan_pd(into, ACTION_PD_REMOVE_EVICT_LEADER, NULL, row->store->id,
                               "upgrade: leaders may come back"))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        if (!tell(p, into, false, "Upgrading", "removing the evict-leader scheduler of store %llu (%s)",
+        if (!planner_tell(p, CONCERN_UPGRADE, into, false, "Upgrading", "removing the evict-leader scheduler of store %llu (%s)",
                   (unsigned long long)row->store->id, row->name))
             return false;
     }
@@ -192,7 +153,7 @@ static bool collect_configmaps(struct planning *p)
             continue;
         char current[PLANNER_NAME_MAX], prefix[PLANNER_NAME_MAX];
         if (!build_configmap_name(p->cluster, (enum tc_component)component, current, sizeof current))
-            return oom(p);
+            return planner_out_of_memory(p);
         planner_format(prefix, sizeof prefix, "%s-%s", p->cluster->name, label);
         const char *name = configmap->meta.name;
         size_t length = strlen(prefix);
@@ -204,10 +165,10 @@ static bool collect_configmaps(struct planning *p)
         char uid[OBJECT_UID_SIZE];
         if (!into || !plan_delete(into, &kube_resource_configmaps, name, object_uid(&configmap->meta, uid),
                                   "upgrade: no pod uses it"))
-            return oom(p);
+            return planner_out_of_memory(p);
         if (!plan_event(into, false, "ConfigMapDeleted", "deleting ConfigMap %s: the spec no longer names it and no "
                                                          "pod uses it", name))
-            return oom(p);
+            return planner_out_of_memory(p);
     }
     return true;
 }
@@ -239,12 +200,12 @@ static bool patch_metadata(struct planning *p)
                                : NULL;
         if (!into) {
             cJSON_Delete(patch);
-            return oom(p);
+            return planner_out_of_memory(p);
         }
         if (!plan_merge_patch(into, &kube_resource_pods, row->pod->meta.name, patch,
                               "labels and annotations changed: patched, not restarted") ||
             !plan_event(into, false, "Updated", "labels and annotations of %s updated in place", row->name))
-            return oom(p);
+            return planner_out_of_memory(p);
     }
     return true;
 }
@@ -264,10 +225,10 @@ static bool restart(struct planning *p, const struct member_row *row, bool evict
     char uid[OBJECT_UID_SIZE];
     if (!into || !plan_delete(into, &kube_resource_pods, row->pod->meta.name, object_uid(&row->pod->meta, uid),
                               "upgrade: recreate the pod from the new spec"))
-        return oom(p);
+        return planner_out_of_memory(p);
     proposals_current(&p->proposals)->eviction_timed_out = eviction_waived;
     plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-    return tell(p, into, false, "Upgrading", "upgrading %s: restarting %s with the new spec (%s)",
+    return planner_tell(p, CONCERN_UPGRADE, into, false, "Upgrading", "upgrading %s: restarting %s with the new spec (%s)",
                 component_name(row->component), row->name, why);
 }
 
@@ -298,9 +259,9 @@ static bool upgrade_pd_member(struct planning *p, const struct member_row *row)
             struct plan *into = disrupt(p, DISRUPTION_TRANSFER_LEADER, row, "the PD leader restarts last");
             if (!into || !plan_pd(into, ACTION_PD_TRANSFER_LEADER, heir->pd_member->name, 0,
                                   "upgrade: leadership away before the restart"))
-                return oom(p);
+                return planner_out_of_memory(p);
             plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-            return tell(p, into, false, "Upgrading", "upgrading pd: moving PD leadership from %s to %s", row->name,
+            return planner_tell(p, CONCERN_UPGRADE, into, false, "Upgrading", "upgrading pd: moving PD leadership from %s to %s", row->name,
                         heir->name);
         }
     }
@@ -340,7 +301,7 @@ static bool stamp_eviction(struct planning *p, struct plan *into, const struct m
 static bool upgrade_tikv_member(struct planning *p, const struct member_row *row)
 {
     if (!p->pd.stores_fresh)
-        return wait_note(p, TC_TIKV, false, "Upgrading", "upgrading tikv waits: PD's stores are not known now");
+        return planner_wait(p, CONCERN_UPGRADE, TC_TIKV, false, "Upgrading", "upgrading tikv waits: PD's stores are not known now");
     if (!row->store || !row->store_up)
         return restart(p, row, true, "its store is not Up: no leaders to evict");
     unsigned long long id = (unsigned long long)row->store->id;
@@ -351,9 +312,9 @@ static bool upgrade_tikv_member(struct planning *p, const struct member_row *row
         struct plan *into = disrupt(p, DISRUPTION_TRANSFER_LEADER, row, "evict leaders before the restart");
         if (!into || !plan_pd(into, ACTION_PD_ADD_EVICT_LEADER, NULL, row->store->id, "upgrade: evict leaders") ||
             !stamp_eviction(p, into, row))
-            return oom(p);
+            return planner_out_of_memory(p);
         plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
-        return tell(p, into, false, "Upgrading", "upgrading tikv: evicting leaders from store %llu (%s): %llu leaders",
+        return planner_tell(p, CONCERN_UPGRADE, into, false, "Upgrading", "upgrading tikv: evicting leaders from store %llu (%s): %llu leaders",
                     id, row->name, leaders);
     }
     if (leaders == 0)
@@ -365,7 +326,7 @@ static bool upgrade_tikv_member(struct planning *p, const struct member_row *row
         struct plan *into = proposals_open(&p->proposals, CONCERN_UPGRADE, EFFECT_UPDATE_OBJECT, DISRUPTION_NONE,
                                            TC_TIKV, row->ordinal, "eviction time unknown");
         if (!into || !stamp_eviction(p, into, row))
-            return oom(p);
+            return planner_out_of_memory(p);
     } else if (p->world->now_ms - began > evict_timeout_ms(p->cluster)) {
         char text[PLANNER_MESSAGE_MAX];
         planner_format(text, sizeof text,
@@ -374,11 +335,11 @@ static bool upgrade_tikv_member(struct planning *p, const struct member_row *row
                        id, row->name, leaders);
         struct plan *into = proposals_open(&p->proposals, CONCERN_UPGRADE, EFFECT_NOTE, DISRUPTION_NONE, TC_TIKV,
                                            row->ordinal, "EvictLeaderTimeout");
-        if (!tell(p, into, true, "EvictLeaderTimeout", "%s", text))
+        if (!planner_tell(p, CONCERN_UPGRADE, into, true, "EvictLeaderTimeout", "%s", text))
             return false;
         return restart(p, row, true, "evictLeaderTimeout passed");
     }
-    return wait_note(p, TC_TIKV, false, "Upgrading", "upgrading tikv: evicting leaders from store %llu (%s): %llu left",
+    return planner_wait(p, CONCERN_UPGRADE, TC_TIKV, false, "Upgrading", "upgrading tikv: evicting leaders from store %llu (%s): %llu left",
                      id, row->name, leaders);
 }
 
@@ -453,12 +414,12 @@ static enum component_roll roll_component(struct planning *p, enum tc_component 
     if (sick) {
         int64_t since = sick->unready_since_ms;
         if (since > 0 && p->world->now_ms - since > UPGRADE_STALL_MS)
-            wait_note(p, component, true, "UpgradeStalled",
+            planner_wait(p, CONCERN_UPGRADE, component, true, "UpgradeStalled",
                       "upgrading %s waits: %s has not been healthy for more than %d minutes (%s); if the new image "
                       "or config cannot start, fix the spec: the roll resumes from that member",
                       component_name(component), sick->name, (int)(UPGRADE_STALL_MS / 60000), sick_because);
         else
-            wait_note(p, component, false, "Upgrading", "upgrading %s waits: %s is not healthy (%s)",
+            planner_wait(p, CONCERN_UPGRADE, component, false, "Upgrading", "upgrading %s waits: %s is not healthy (%s)",
                       component_name(component), sick->name, sick_because);
         return ROLL_MOVING;
     }
@@ -488,7 +449,7 @@ bool upgrade_propose(struct planning *p)
                 for (size_t k = 0; k < count; k++)
                     if (rolling(&rows[k])) {
                         p->upgrading[order[j]] = true;
-                        return wait_note(p, order[j], false, "Upgrading", "upgrading %s waits: %s is not healthy",
+                        return planner_wait(p, CONCERN_UPGRADE, order[j], false, "Upgrading", "upgrading %s waits: %s is not healthy",
                                          component_name(order[j]), component_name(component));
                     }
             }

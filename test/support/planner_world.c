@@ -271,3 +271,26 @@ char *planner_world_describe(const struct plan *plan)
     }
     return text;
 }
+
+struct kube_pod *planner_world_pod(struct planner_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->world.pod_count; i++)
+        if (w->pod_list[i] && strcmp(w->pod_list[i]->meta.name, name) == 0)
+            return (struct kube_pod *)w->pod_list[i];
+    return NULL;
+}
+
+void planner_world_remove_pod(struct planner_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->world.pod_count; i++)
+        if (w->pod_list[i] && strcmp(w->pod_list[i]->meta.name, name) == 0)
+            w->pod_list[i] = NULL;
+}
+
+const char *planner_world_event(const struct planner_world *w, const char *reason)
+{
+    for (size_t i = 0; i < w->plan.count; i++)
+        if (w->plan.actions[i].kind == ACTION_EVENT && strcmp(w->plan.actions[i].reason, reason) == 0)
+            return w->plan.actions[i].message;
+    return NULL;
+}

@@ -98,6 +98,13 @@ void planner_world_evicting(struct planner_world *w, uint64_t store_id);
 /* A whole running cluster as the world sees it after bring-up. */
 void planner_world_cluster_running(struct planner_world *w);
 
+/* The world's pod named `name`, NULL when none. */
+struct kube_pod *planner_world_pod(struct planner_world *w, const char *name);
+/* The pod named `name` is gone from the world. */
+void planner_world_remove_pod(struct planner_world *w, const char *name);
+/* The message of the plan's first Event with `reason`, or NULL. */
+const char *planner_world_event(const struct planner_world *w, const char *reason);
+
 /* Runs the planner into w->plan (freed and re-initialised first). */
 bool planner_world_run(struct planner_world *w);
 /* "create pods basic-pd-0; event Normal Created; ..." (malloc'd; NULL on

@@ -52,18 +52,12 @@ static char *plan_text(void)
 
 static struct kube_pod *pod_named(const char *name)
 {
-    for (size_t i = 0; i < W.world.pod_count; i++)
-        if (W.pod_list[i] && strcmp(W.pod_list[i]->meta.name, name) == 0)
-            return (struct kube_pod *)W.pod_list[i];
-    return NULL;
+    return planner_world_pod(&W, name);
 }
 
-/* The pod is gone from the world. */
 static void remove_pod(const char *name)
 {
-    for (size_t i = 0; i < W.world.pod_count; i++)
-        if (W.pod_list[i] && strcmp(W.pod_list[i]->meta.name, name) == 0)
-            W.pod_list[i] = NULL;
+    planner_world_remove_pod(&W, name);
 }
 
 static void remove_pvc(const char *name)
@@ -73,13 +67,9 @@ static void remove_pvc(const char *name)
             W.pvc_list[i] = NULL;
 }
 
-/* The message of the first Event with `reason`, or NULL. */
 static const char *event(const char *reason)
 {
-    for (size_t i = 0; i < W.plan.count; i++)
-        if (W.plan.actions[i].kind == ACTION_EVENT && strcmp(W.plan.actions[i].reason, reason) == 0)
-            return W.plan.actions[i].message;
-    return NULL;
+    return planner_world_event(&W, reason);
 }
 
 /* ---- which member ---- */

@@ -41,10 +41,7 @@ static const char *spec_json(const char *version, const char *annotations, const
 
 static struct kube_pod *pod_named(const char *name)
 {
-    for (size_t i = 0; i < W.world.pod_count; i++)
-        if (W.pod_list[i] && strcmp(W.pod_list[i]->meta.name, name) == 0)
-            return (struct kube_pod *)W.pod_list[i];
-    return NULL;
+    return planner_world_pod(&W, name);
 }
 
 /* Sets (or replaces) a pod annotation of a planner_world pod. */
@@ -115,10 +112,7 @@ static char *plan_text(void)
 
 static const char *event(const char *reason)
 {
-    for (size_t i = 0; i < W.plan.count; i++)
-        if (W.plan.actions[i].kind == ACTION_EVENT && strcmp(W.plan.actions[i].reason, reason) == 0)
-            return W.plan.actions[i].message;
-    return NULL;
+    return planner_world_event(&W, reason);
 }
 
 /* A condition of the status update in the plan: "True: message" or NULL. */
