@@ -98,6 +98,15 @@ static bool record(struct planning *p, const struct member_row *row, uint64_t st
     return true;
 }
 
+/* "40 s", "7 minutes". */
+static void format_duration(int64_t ms, char *out, size_t size)
+{
+    if (ms < 120 * 1000)
+        planner_format(out, size, "%lld s", (long long)(ms / 1000));
+    else
+        planner_format(out, size, "%lld minutes", (long long)(ms / 60000));
+}
+
 static bool recover_allowed(const struct tidbcluster *cluster, enum tc_component component)
 {
     return component != TC_TIKV || cluster->spec.component[TC_TIKV].recover_failover != TC_FALSE;
@@ -200,8 +209,9 @@ static const char *tikv_failed(const struct planning *p, const struct member_row
     }
     int64_t silent = row->store_heartbeat_ms > 0 ? p->world->now_ms - row->store_heartbeat_ms : 0;
     if (row->store->state_name == PD_STORE_DOWN && silent >= period_ms(p, TC_TIKV)) {
-        planner_format(text, size, "store %llu has been Down for %lld minutes", (unsigned long long)row->store->id,
-                       (long long)(silent / 60000));
+        char how_long[32];
+        format_duration(silent, how_long, sizeof how_long);
+        planner_format(text, size, "store %llu has been Down for %s", (unsigned long long)row->store->id, how_long);
         return text;
     }
     return NULL;
@@ -283,14 +293,17 @@ static bool tidb_failover(struct planning *p)
     }
     for (size_t i = 0; i < count; i++) {
         const struct member_row *row = &rows[i];
-        if (!row->desired || !row->pod || row->failure || row->ready || row->terminating || !row->pod->node_name)
+        /* (a pod stuck terminating on a node that is not Ready counts: the
+         * taint manager evicted it, and it stays until the node is back) */
+        if (!row->desired || !row->pod || row->failure || row->ready || (row->terminating && !row->node_lost) ||
+            !row->pod->node_name)
             continue;
         int64_t since = row->unready_since_ms;
         if (since <= 0 || p->world->now_ms - since < period_ms(p, TC_TIDB))
             continue;
-        char text[PLANNER_MESSAGE_MAX];
-        planner_format(text, sizeof text, "has not been ready for %lld minutes",
-                       (long long)((p->world->now_ms - since) / 60000));
+        char text[PLANNER_MESSAGE_MAX], how_long[32];
+        format_duration(p->world->now_ms - since, how_long, sizeof how_long);
+        planner_format(text, sizeof text, "has not been ready for %s", how_long);
         if (planner_failover_limit(p->cluster, TC_TIDB) == 0)
             return failover_off(p, row, text);
         return record(p, row, 0, false, text);

@@ -87,8 +87,9 @@ static bool scale_out(struct planning *p, enum tc_component component)
     for (size_t i = 0; i < count; i++) {
         if (rows[i].desired && !rows[i].existing)
             wanted = true;
-        /* A failed member is not waited for: its replacement is the scale-out. */
-        if (rows[i].existing && !sick && !rows[i].failure && !planner_member_healthy(&rows[i]))
+        /* A failed member is not waited for (its replacement is the
+         * scale-out), nor one whose node is not Ready (it cannot get well). */
+        if (rows[i].existing && !sick && !rows[i].failure && !rows[i].node_lost && !planner_member_healthy(&rows[i]))
             sick = &rows[i];
     }
     if (!wanted)

@@ -140,7 +140,13 @@ static void print_story(struct harness *h)
                e2e_jpath_str(event, "message") ? e2e_jpath_str(event, "message") : "?");
     }
     cJSON_Delete(events);
+    char *pods = e2e_object_identities(h, "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic");
+    printf("  pods: %s\n", pods ? pods : "?");
+    free(pods);
     cJSON *tc = e2e_get(h, TC_PATH, NULL);
+    char *tidb = tc ? cJSON_PrintUnformatted(e2e_jpath(tc, "status.tidb")) : NULL;
+    printf("  status.tidb: %s\n", tidb ? tidb : "?");
+    free(tidb);
     char *status = tc ? cJSON_PrintUnformatted(e2e_jpath(tc, "status.conditions")) : NULL;
     printf("  conditions: %s\n", status ? status : "?");
     free(status);
@@ -211,12 +217,124 @@ static void lost_node_body(struct harness *h)
     CHECK(store_of(h, "basic-tikv-2", NULL, 0) == kept[2]);
 }
 
+/* TiDB pods and their replacement, by name, sorted: "basic-tidb-0,basic-tidb-1". */
+static void tidb_pods(struct harness *h, char *out, size_t size, int *ready)
+{
+    cJSON *pods = e2e_list(h, "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic"
+                              "%2Capp.kubernetes.io%2Fcomponent%3Dtidb");
+    out[0] = '\0';
+    *ready = pods ? e2e_cluster_count_pods(pods, "tidb", true) : 0;
+    const char *names[16];
+    size_t count = 0;
+    const cJSON *pod;
+    cJSON_ArrayForEach(pod, pods) {
+        if (count < 16 && !e2e_jpath(pod, "metadata.deletionTimestamp"))
+            names[count++] = e2e_jpath_str(pod, "metadata.name");
+    }
+    for (size_t i = 0; i < count; i++) /* a few names: insertion sort */
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < count; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? "," : "", names[i]);
+    cJSON_Delete(pods);
+}
+
+struct tidb_wait {
+    const char *pods;   /* the names wanted */
+    int ready;          /* of them ready at least */
+    int records;        /* status.tidb.failureMembers entries wanted; -1: any */
+};
+
+static bool tidb_state(struct harness *h, void *data, char *why, size_t why_size)
+{
+    const struct tidb_wait *want = data;
+    char names[256];
+    int ready = 0;
+    tidb_pods(h, names, sizeof names, &ready);
+    cJSON *tc = e2e_get(h, TC_PATH, NULL);
+    int records = e2e_jpath_count(tc, "status.tidb.failureMembers");
+    cJSON_Delete(tc);
+    snprintf(why, why_size, "TiDB pods %s (%d ready), %d failure records", names, ready, records);
+    return strcmp(names, want->pods) == 0 && ready >= want->ready && (want->records < 0 || records == want->records);
+}
+
+/* A TiDB pod whose node stays away past the failover period is replaced
+ * beside it; the node back, the pod is forgiven and the replacement goes:
+ * failover never leaves the cluster larger than asked. */
+static void tidb_body(struct harness *h)
+{
+    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
+    struct operator_options options = { .extra = { "--tidb-failover-period=10s" } };
+    REQUIRE(harness_operator_start(h, &options) != NULL);
+    cJSON *tc = e2e_basic_cluster_object();
+    REQUIRE(tc);
+    cJSON *tidb = (cJSON *)e2e_jpath(tc, "spec.tidb");
+    REQUIRE(tidb);
+    cJSON_DeleteItemFromObjectCaseSensitive(tidb, "maxFailoverCount");
+    cJSON_AddNumberToObject(tidb, "maxFailoverCount", 1);
+    char *response = NULL;
+    int status_code = e2e_create_cluster(h, tc, "default", "basic", &response);
+    free(response);
+    cJSON_Delete(tc);
+    REQUIRE(status_code == 201);
+    char why[512];
+    REQUIRE(harness_wait_ready(h, &harness_basic_cluster, TIMEOUT_MS, why, sizeof why));
+    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tidb-1", NULL);
+    char node[128];
+    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
+    cJSON_Delete(victim);
+    REQUIRE(node[0]);
+    char path[256];
+    snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
+    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    int64_t failed_at = harness_now_ms();
+    /* maxFailoverCount 1: one replacement, however many TiDB pods the node took. */
+    struct tidb_wait replaced = { "basic-tidb-0,basic-tidb-1,basic-tidb-2", 1, 1 };
+    if (!harness_wait(h, tidb_state, &replaced, TIMEOUT_MS, 200, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "no TiDB replacement: %s", why);
+        print_story(h);
+        return;
+    }
+    printf("  node %s failed: %.0f s simulated later %s\n", node, (harness_now_ms() - failed_at) / 1000.0 * h->speed,
+           why);
+    snprintf(path, sizeof path, "/world/nodes/%s/recover", node);
+    REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
+    struct tidb_wait back = { "basic-tidb-0,basic-tidb-1", 2, 0 };
+    if (!harness_wait(h, tidb_state, &back, TIMEOUT_MS, 200, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "the replacement stayed: %s", why);
+        print_story(h);
+        return;
+    }
+    printf("  node back: %s (the replacement left by scale-in)\n", why);
+}
+
 static void tikv_node_lost_for_good_is_replaced(void) { harness_run(lost_node_body, NULL); }
+/* The failover period is measured against the pods' own timestamps, which
+ * kubesim writes in simulated time: this case runs the world at real time
+ * (speed 1), with a node grace period of 4 s so that it stays short. */
+static void tidb_replaced_then_forgiven(void)
+{
+    char config[600];
+    snprintf(config, sizeof config, "%s/world.json", test_temp_dir());
+    FILE *file = fopen(config, "w");
+    if (!file) {
+        test_fail(__FILE__, __LINE__, "cannot write %s", config);
+        return;
+    }
+    fputs("{\"nodeGraceMs\": 4000, \"heartbeatMs\": 1000}\n", file);
+    fclose(file);
+    struct sim_options options = { .speed = 1, .world_config = config };
+    harness_run(tidb_body, &options);
+}
 
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
         TEST_CASE(tikv_node_lost_for_good_is_replaced),
+        TEST_CASE(tidb_replaced_then_forgiven),
     };
     return test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

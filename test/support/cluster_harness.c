@@ -475,6 +475,8 @@ static bool operator_launch(struct harness *h, struct operator_proc *op, const c
     } else if (harness_operator_has_flag("leader-elect")) {
         argv[n++] = "--leader-elect=false";
     }
+    for (size_t i = 0; i < sizeof options->extra / sizeof options->extra[0] && options->extra[i]; i++)
+        argv[n++] = (char *)options->extra[i];
     argv[n] = NULL;
     static char http_proxy[200], no_proxy[] = "no_proxy=127.0.0.1,localhost",
                 no_proxy_upper[] = "NO_PROXY=127.0.0.1,localhost", https_proxy[] = "https_proxy=";

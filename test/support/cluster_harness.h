@@ -71,6 +71,7 @@ struct operator_options {
     const char *pd_poll_fast;    /* NULL: "300ms" */
     const char *pd_poll_slow;    /* NULL: "2s" */
     const char *log_level;       /* NULL: "info" */
+    const char *extra[4];        /* more flags ("--tidb-failover-period=30s"); NULL ends */
 };
 
 struct operator_proc {

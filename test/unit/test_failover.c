@@ -271,9 +271,20 @@ static void tidb_not_ready_past_the_period_is_replaced(void)
     free(text);
     /* Ready again: forgiven. */
     pod->ready = CONDITION_TRUE;
+    pod->ready_transition_ms = PLANNER_WORLD_NOW_MS - MINUTE_MS;
     REQUIRE(planner_world_run(&W));
     CHECK(event("FailoverRecovered") != NULL);
     CHECK_STR(status_json("tidb", "failureMembers"), "(absent)");
+    /* Evicted from a node that is not Ready (stuck terminating): failed too. */
+    REQUIRE(planner_world_load(&W, spec_json(NULL, NULL)));
+    planner_world_add_node(&W, "node-2", false);
+    pod->node_name = "node-2";
+    pod->ready = CONDITION_FALSE;
+    pod->meta.deletion_ms = PLANNER_WORLD_NOW_MS - 2 * MINUTE_MS;
+    pod->ready_transition_ms = PLANNER_WORLD_NOW_MS - 8 * MINUTE_MS;
+    REQUIRE(planner_world_run(&W));
+    CHECK_STR(event("Failover"), "basic-tidb-1 has not been ready for 8 minutes: a replacement member is created "
+                                 "beside it (failover 1 of at most 3)");
     planner_world_done(&W);
 }
 
