@@ -26,6 +26,38 @@ const char *concern_name(enum concern concern)
     return (int)concern >= 0 && concern < CONCERN_COUNT ? concern_names[concern] : "unknown";
 }
 
+/* ---- the test-only seam: one rule disabled (safety.h) ---- */
+
+const char *const safety_rule_names[] = {
+    "one_disruption_at_a_time", "pd_quorum_kept", "tikv_leaders_evicted_first",
+    "store_data_kept_until_tombstone", "up_stores_kept", "no_double_attach", "bounded_creates",
+};
+const size_t safety_rule_count = sizeof safety_rule_names / sizeof safety_rule_names[0];
+
+static const char *disabled_rule; /* one of safety_rule_names, or NULL */
+
+bool safety_disable_rule(const char *name)
+{
+    if (!name) {
+        disabled_rule = NULL;
+        return true;
+    }
+    for (size_t i = 0; i < safety_rule_count; i++) {
+        if (strcmp(safety_rule_names[i], name) == 0) {
+            disabled_rule = safety_rule_names[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *safety_disabled_rule(void) { return disabled_rule; }
+
+static bool enabled(const char *rule)
+{
+    return !disabled_rule || strcmp(disabled_rule, rule) != 0;
+}
+
 /* ---- proposals ---- */
 
 bool proposals_init(struct proposals *proposals, const struct plan *like)
@@ -292,16 +324,18 @@ static const char *rule_bounded_creates(const struct safety_world *world, const 
 static const char *judge_disruption(const struct safety_world *world, const struct proposal *proposal,
                                     size_t admitted_disruptions, struct safety_refusal *refusal)
 {
-    const char *rule = rule_one_disruption_at_a_time(world, proposal, admitted_disruptions, refusal);
-    if (!rule)
+    const char *rule = NULL;
+    if (enabled("one_disruption_at_a_time"))
+        rule = rule_one_disruption_at_a_time(world, proposal, admitted_disruptions, refusal);
+    if (!rule && enabled("pd_quorum_kept"))
         rule = rule_pd_quorum_kept(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("tikv_leaders_evicted_first"))
         rule = rule_tikv_leaders_evicted_first(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("store_data_kept_until_tombstone"))
         rule = rule_store_data_kept_until_tombstone(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("up_stores_kept"))
         rule = rule_up_stores_kept(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("no_double_attach"))
         rule = rule_no_double_attach(world, proposal, refusal);
     return rule;
 }
@@ -359,7 +393,7 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
         if (proposal->effect == EFFECT_CREATE_MEMBER) {
             struct safety_budget *left = &budget[proposal->component];
             struct safety_refusal refusal = { 0 };
-            if (rule_bounded_creates(world, proposal, left, &refusal)) {
+            if (enabled("bounded_creates") && rule_bounded_creates(world, proposal, left, &refusal)) {
                 record_refusal(outcome, proposal, &refusal);
                 continue;
             }

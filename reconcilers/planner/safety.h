@@ -166,4 +166,20 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
 
 const char *concern_name(enum concern concern); /* "bring-up", "failover", ... */
 
+/*
+ * Test-only seam: the deterministic simulation's mutation check (test/dst)
+ * disables one rule at a time to prove that the simulation notices. While
+ * a rule is disabled the arbiter skips it, as if it were not written; every
+ * other rule still holds. Nothing in the operator calls this, and with no
+ * rule disabled (the default, and after safety_disable_rule(NULL)) the
+ * arbiter is exactly as described above. Process-wide; one rule at a time
+ * (a new call replaces the previous one). False, and nothing changed, for a
+ * name that is not in safety_rule_names.
+ */
+extern const char *const safety_rule_names[];
+extern const size_t safety_rule_count;
+bool safety_disable_rule(const char *name);
+/* The disabled rule's name, or NULL. */
+const char *safety_disabled_rule(void);
+
 #endif

@@ -290,6 +290,33 @@ static void pd_quorum_kept(void)
     done();
 }
 
+/* The test-only seam (safety_disable_rule): one named rule skipped, the
+ * others still judged, everything back once re-enabled. */
+static void a_disabled_rule_is_skipped_and_only_that_one(void)
+{
+    REQUIRE(running(NULL));
+    CHECK(!safety_disable_rule("no_such_rule"));
+    CHECK(safety_disabled_rule() == NULL);
+    CHECK_VERDICT("pd_quorum_kept", CONCERN_UPGRADE, DISRUPTION_RESTART, TC_PD, 0);
+    for (size_t i = 0; i < safety_rule_count; i++)
+        CHECK(safety_disable_rule(safety_rule_names[i]));
+    CHECK(safety_disable_rule("pd_quorum_kept"));
+    CHECK_STR(safety_disabled_rule(), "pd_quorum_kept");
+    /* The leader restart the rule refuses now goes... */
+    CHECK_VERDICT(NULL, CONCERN_UPGRADE, DISRUPTION_RESTART, TC_PD, 0);
+    /* ...while another rule still refuses what it refuses. */
+    W.stores[1].state_name = PD_STORE_DOWN;
+    CHECK_VERDICT("up_stores_kept", CONCERN_SCALE, DISRUPTION_DELETE_STORE, TC_TIKV, 0);
+    W.stores[1].state_name = PD_STORE_UP;
+    /* An unknown name leaves the disabled rule as it was. */
+    CHECK(!safety_disable_rule("no_such_rule"));
+    CHECK_STR(safety_disabled_rule(), "pd_quorum_kept");
+    CHECK(safety_disable_rule(NULL));
+    CHECK(safety_disabled_rule() == NULL);
+    CHECK_VERDICT("pd_quorum_kept", CONCERN_UPGRADE, DISRUPTION_RESTART, TC_PD, 0);
+    done();
+}
+
 /* ---- tikv_leaders_evicted_first ---- */
 
 static void tikv_leaders_evicted_first(void)
@@ -517,6 +544,7 @@ int main(int argc, char **argv)
         TEST_CASE(no_disruption_while_a_member_goes_down),
         TEST_CASE(failover_goes_before_upgrade),
         TEST_CASE(pd_quorum_kept),
+        TEST_CASE(a_disabled_rule_is_skipped_and_only_that_one),
         TEST_CASE(tikv_leaders_evicted_first),
         TEST_CASE(store_data_kept_until_tombstone),
         TEST_CASE(up_stores_kept),
