@@ -901,6 +901,18 @@ bool pd_model_tikv_running(const struct pd_model *model, const char *pod)
 
 size_t pd_model_region_count(const struct pd_model *model) { return model->region_count; }
 
+bool pd_model_region_at(const struct pd_model *model, size_t index, const uint64_t **peers,
+                        unsigned *peer_count, unsigned *leader)
+{
+    if (index >= model->region_count)
+        return false;
+    const struct pd_region *region = &model->regions[index];
+    *peers = region->peers;
+    *peer_count = region->peer_count;
+    *leader = region->leader;
+    return true;
+}
+
 bool pd_model_regions_replicated(const struct pd_model *model)
 {
     if (!model->bootstrapped)

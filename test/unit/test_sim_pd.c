@@ -359,6 +359,23 @@ static void stores_delete_drain_tombstone(void)
     for (size_t i = 0; i < pd_model_store_count(model); i++)
         peers += pd_model_store_at(model, i)->region_count;
     CHECK_INT(peers, 40 * 3); /* every region still has its 3 peers */
+    /* Region by region: 3 peers on distinct stores, none on store 4, the
+     * leader one of them. */
+    const uint64_t *region_peers = NULL;
+    unsigned peer_count = 0, leader = 0;
+    size_t regions_seen = 0;
+    for (size_t r = 0; pd_model_region_at(model, r, &region_peers, &peer_count, &leader); r++) {
+        regions_seen++;
+        CHECK_INT(peer_count, 3);
+        CHECK(leader < peer_count);
+        for (unsigned p = 0; p < peer_count; p++) {
+            CHECK(region_peers[p] != 4);
+            for (unsigned q = p + 1; q < peer_count; q++)
+                CHECK(region_peers[p] != region_peers[q]);
+        }
+    }
+    CHECK_INT(regions_seen, 40);
+    CHECK(!pd_model_region_at(model, 40, &region_peers, &peer_count, &leader));
     CHECK_INT(pd_model_store_delete(model, 4, false, msg), 410);
     CHECK_STR(msg, "[PD:core:ErrStoreRemoved]store 4 has been removed");
     CHECK_INT(pd_model_store_delete(model, 9, false, msg), 404);
