@@ -204,11 +204,17 @@ pub fn build(b: *std.Build) void {
         .{ .dir = "test/e2e", .want = isScenario },
     };
     const dst_sources = cFiles(b, "test/dst", isLibrarySource);
+    // Benchmarks and the simulation are built optimised (test_dst too: its
+    // hundreds of schedules would take minutes in a debug build).
+    const fast = libraries(b, target, .ReleaseFast);
     for (suites) |suite| {
         for (cFiles(b, suite.dir, suite.want)) |source| {
             const with_dst = std.mem.eql(u8, std.fs.path.stem(source), "test_dst");
             const sources = std.mem.concat(b.allocator, []const u8, &.{ &.{source}, support_sources, if (with_dst) dst_sources else &.{} }) catch @panic("out of memory");
-            const exe = program(b, std.fs.path.stem(source), sources, libs, target, optimize);
+            const exe = if (with_dst)
+                program(b, std.fs.path.stem(source), sources, fast, target, .ReleaseFast)
+            else
+                program(b, std.fs.path.stem(source), sources, libs, target, optimize);
             const install = b.addInstallArtifact(exe, .{ .dest_dir = .{ .override = .{ .custom = "test" } } });
             build_tests.dependOn(&install.step);
             all_tests.addArtifactArg(exe);
@@ -220,8 +226,7 @@ pub fn build(b: *std.Build) void {
     const e2e_step = b.step("e2e", "Build and run the end-to-end scenarios only");
     e2e_step.dependOn(&e2e_tests.step);
 
-    // Benchmarks and the simulation: built optimised, each prints its own figures.
-    const fast = libraries(b, target, .ReleaseFast);
+    // Benchmarks and the simulation: each prints its own figures.
     // The deterministic simulation (test/dst): `zig build dst -- --seeds 10000`.
     if (exists(b, "test/dst/main.c")) {
         const sources = std.mem.concat(b.allocator, []const u8, &.{ &.{"test/dst/main.c"}, dst_sources }) catch @panic("out of memory");

@@ -180,11 +180,28 @@ static const struct member_row *disruption_in_progress(const struct safety_world
 
 /* ---- the rules ---- */
 
+/* PD's members or stores were last read before the operator's last PD
+ * write: a disruption that write started (a store going Offline) may not
+ * show yet. */
+static bool pd_unread_since_write(const struct safety_world *world)
+{
+    const struct pd_snapshot_data *pd = world->pd;
+    if (!pd || !pd->written_ms)
+        return false;
+    static const enum pd_snapshot_part parts[] = { PD_PART_MEMBERS, PD_PART_HEALTH, PD_PART_STORES };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (!pd->parts[parts[i]].ever_succeeded || pd->parts[parts[i]].last_attempt_ms < pd->written_ms)
+            return true;
+    return false;
+}
+
 static const char *rule_one_disruption_at_a_time(const struct safety_world *world, const struct proposal *proposal,
                                                  size_t admitted_disruptions, struct safety_refusal *refusal)
 {
     if (admitted_disruptions > 0)
         return refuse(refusal, "one_disruption_at_a_time", "another disruption was admitted in this pass");
+    if (pd_unread_since_write(world))
+        return refuse(refusal, "one_disruption_at_a_time", "PD has not been read since the operator's last PD write");
     const struct member_row *busy = disruption_in_progress(world, target_row(world, proposal));
     if (busy)
         return refuse(refusal, "one_disruption_at_a_time", "%s is being %s", busy->name,

@@ -29,7 +29,10 @@
  *   one_disruption_at_a_time  at most one disruptive proposal per cluster
  *       and pass, and none while another member is being disrupted (a PD
  *       or TiKV pod terminating, a TiKV store Offline) unless it concerns
- *       that same member.
+ *       that same member; and none until PD's members, health and stores
+ *       were read again after the operator's last PD write
+ *       (pd_snapshot_data.written_ms): the store that write took Offline
+ *       would otherwise still look Up.
  *   pd_quorum_kept  (Never 1) a PD member is taken down only if the other
  *       healthy members still form a quorum of the PD members, and never
  *       while it is the leader (transfer leadership first).

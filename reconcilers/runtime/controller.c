@@ -46,6 +46,7 @@ struct reconcile {
     struct controller *controller;
     char *key;
     uint64_t started_ms;
+    bool writes_pd;   /* the plan writes to PD: read PD again once it ran */
 };
 
 static bool may_write(const struct controller *controller)
@@ -169,6 +170,12 @@ static void on_executed(const struct executor_result *result, void *data)
     struct reconcile *reconcile = data;
     struct controller *controller = reconcile->controller;
     const char *key = reconcile->key;
+    if (reconcile->writes_pd && controller->snapshots) {
+        /* What the write did is read back before the next disruption
+         * (rule one_disruption_at_a_time waits for it). */
+        struct pd_snapshot *snapshot = pd_snapshots_get(controller->snapshots, key);
+        if (snapshot) pd_snapshot_refresh_now(snapshot);
+    }
     if (controller->queue) {
         if (result->failed || result->incomplete) {
             count_reconcile(controller, "error", reconcile->started_ms);
@@ -296,7 +303,11 @@ static void reconcile_key(struct workqueue *queue, const char *key, void *data)
         workqueue_add_rate_limited(queue, key);
         return;
     }
-    *reconcile = (struct reconcile){ controller, copy, started };
+    *reconcile = (struct reconcile){ controller, copy, started, false };
+    for (size_t i = 0; i < plan.count; i++)
+        if (plan.actions[i].kind >= ACTION_PD_DELETE_MEMBER) reconcile->writes_pd = true;
+    struct pd_snapshot *snapshot = reconcile->writes_pd ? pd_snapshots_get(controller->snapshots, key) : NULL;
+    if (snapshot) pd_snapshot_note_write(snapshot);
     if (plan.requeue_after_ms) workqueue_add_after(queue, key, (int64_t)plan.requeue_after_ms);
     if (log_enabled(LOG_DEBUG)) {
         for (size_t i = 0; i < plan.count; i++) {

@@ -221,25 +221,30 @@ cJSON *dst_cluster_object(struct dst *sim, int cluster)
     return copy;
 }
 
-bool dst_user_set_replicas(struct dst *sim, int cluster, int component, int replicas)
+bool dst_user_set_replicas(struct dst *sim, int cluster, const int replicas[3])
 {
     static const char *const keys[] = { "pd", "tikv", "tidb" };
     cJSON *object = dst_cluster_object(sim, cluster);
-    cJSON *spec = object ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(object, "spec"),
-                                                          keys[component])
-                         : NULL;
+    cJSON *spec = object ? cJSON_GetObjectItemCaseSensitive(object, "spec") : NULL;
+    for (int component = 0; spec && component < 3; component++) {
+        cJSON *part = cJSON_GetObjectItemCaseSensitive(spec, keys[component]);
+        if (!part) {
+            spec = NULL;
+            break;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(part, "replicas");
+        cJSON_AddNumberToObject(part, "replicas", replicas[component]);
+    }
     if (!spec) {
         cJSON_Delete(object);
         return false;
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(spec, "replicas");
-    cJSON_AddNumberToObject(spec, "replicas", replicas);
     struct store_reply reply = { 0 };
     bool ok = store_update(sim->store, sim->resources[DST_KIND_CLUSTERS], DST_NAMESPACE, sim->clusters[cluster].name,
                            object, &reply);
     store_reply_clear(&reply);
     if (ok)
-        sim->clusters[cluster].replicas[component] = replicas;
+        memcpy(sim->clusters[cluster].replicas, replicas, sizeof sim->clusters[cluster].replicas);
     return ok;
 }
 
@@ -494,13 +499,18 @@ static bool build_world(struct dst *sim)
     struct dst_rng *rng = &sim->rng;
     clock_fake_init(&sim->clock, 1000, START_WALL_MS);
     sim->start_ms = dst_now(sim);
-    struct store_options store_options = { .clock = &sim->clock, .random_seed = sim->options.seed * 2 + 1 };
+    /* Nobody resumes a watch from an old resourceVersion here: a short history. */
+    struct store_options store_options = { .clock = &sim->clock, .random_seed = sim->options.seed * 2 + 1,
+                                           .history_size = 64 };
     sim->store = store_new(&store_options);
     if (!sim->store)
         return false;
     struct world_options world_options;
     if (!world_config_grid(&world_options, 3, 2, 0))
         return false;
+    /* Node status every 20 s (Kubernetes itself reports it only on change
+     * or every 5 minutes, with Leases as the heartbeat); 40 s of grace. */
+    world_options.heartbeat_ms = 20000;
     world_options.scheduled_events = false;
     world_options.waiting_events = false;
     world_options.start_delay_ms = dst_rng_range(rng, 200, 3000);
@@ -559,7 +569,8 @@ static bool build_world(struct dst *sim)
         static const int pd_choices[] = { 1, 3, 3, 3, 5 };
         c->replicas[0] = pd_choices[dst_rng_range(rng, 0, 4)];
         c->replicas[1] = (int)dst_rng_range(rng, 3, 4);
-        c->replicas[2] = (int)dst_rng_range(rng, 1, 2);
+        /* Now and then a bigger TiDB: more members than the slow-start window. */
+        c->replicas[2] = dst_rng_chance(rng, 15) ? (int)dst_rng_range(rng, 5, 6) : (int)dst_rng_range(rng, 1, 2);
         c->reclaim_delete = dst_rng_chance(rng, 40);
         if (!create_object(sim, "pingcap.com", "v1alpha1", "tidbclusters", DST_NAMESPACE, cluster_json(c)))
             return false;

@@ -90,6 +90,7 @@ struct dst_result {
     uint64_t excused;               /* action checks excused: the world worsened after the plan's information */
     uint64_t simulated_ms;
     uint64_t plans;
+    uint64_t pd_answers;            /* PD snapshot part answers */
     uint64_t actions;
     uint64_t faults;
     uint32_t fault_kinds;           /* bit per dst_fault_kind that happened */

@@ -290,16 +290,25 @@ static bool fire(struct dst *sim, struct dst_fault *fault)
         return true;
     }
     case DST_FAULT_USER_SCALE: {
-        int component = (int)dst_rng_range(rng, 0, 2);
+        /* One component, or now and then PD and TiKV in one edit. */
+        static const char *const names[] = { "pd", "tikv", "tidb" };
         static const int pd_choices[] = { 1, 2, 3, 3, 4, 5 };
-        int replicas = component == 0 ? pd_choices[dst_rng_range(rng, 0, 5)]
-                     : component == 1 ? (int)dst_rng_range(rng, 3, 5)
-                                      : (int)dst_rng_range(rng, 1, 3);
-        if (replicas == sim->clusters[c].replicas[component])
+        int replicas[3];
+        memcpy(replicas, sim->clusters[c].replicas, sizeof replicas);
+        bool both = dst_rng_chance(rng, 30);
+        int first = both ? 0 : (int)dst_rng_range(rng, 0, 2);
+        for (int component = first; component <= (both ? 1 : first); component++)
+            replicas[component] = component == 0 ? pd_choices[dst_rng_range(rng, 0, 5)]
+                                : component == 1 ? (int)dst_rng_range(rng, 3, 5)
+                                                 : (int)dst_rng_range(rng, 1, 3);
+        if (memcmp(replicas, sim->clusters[c].replicas, sizeof replicas) == 0)
             return false;
-        snprintf(fault->target, sizeof fault->target, "%s.replicas=%d",
-                 component == 0 ? "pd" : component == 1 ? "tikv" : "tidb", replicas);
-        return dst_user_set_replicas(sim, c, component, replicas);
+        size_t used = 0;
+        for (int component = 0; component < 3; component++)
+            if (replicas[component] != sim->clusters[c].replicas[component])
+                used += (size_t)snprintf(fault->target + used, sizeof fault->target - used, "%s%s.replicas=%d",
+                                         used ? " " : "", names[component], replicas[component]);
+        return dst_user_set_replicas(sim, c, replicas);
     }
     default:
         return false;
@@ -345,6 +354,24 @@ static void heal(struct dst *sim, struct dst_fault *fault)
     dst_trace(sim, "heals %s %s", dst_fault_kind_name(fault->kind), fault->target);
 }
 
+/* A user who scales in while something is broken: PD or TiKV down by one
+ * (not below 1 PD or 3 TiKV). */
+static bool scale_in_soon(struct dst *sim, struct dst_fault *fault)
+{
+    int c = fault->cluster;
+    int replicas[3];
+    memcpy(replicas, sim->clusters[c].replicas, sizeof replicas);
+    int component = dst_rng_chance(&sim->rng, 50) ? 0 : 1;
+    if (replicas[component] <= (component == 0 ? 1 : 3))
+        component = 1 - component;
+    if (replicas[component] <= (component == 0 ? 1 : 3))
+        return false;
+    replicas[component]--;
+    snprintf(fault->target, sizeof fault->target, "%s.replicas=%d", component == 0 ? "pd" : "tikv",
+             replicas[component]);
+    return dst_user_set_replicas(sim, c, replicas);
+}
+
 void dst_fault_event(struct dst *sim, struct dst_event *event)
 {
     struct dst_fault *fault = event->fault;
@@ -354,7 +381,26 @@ void dst_fault_event(struct dst *sim, struct dst_event *event)
     }
     if (sim->phase != DST_PHASE_FAULTS)
         return;
+    if (event->fault_phase == 2) {
+        /* The follow-up of a failure: counted as the user's. */
+        char target[sizeof fault->target];
+        memcpy(target, fault->target, sizeof target);
+        if (scale_in_soon(sim, fault)) {
+            sim->result->faults++;
+            sim->result->fault_kinds |= 1u << DST_FAULT_USER_SCALE;
+            dst_trace(sim, "fault user-scale %s %s (while %s)", sim->clusters[fault->cluster].name, fault->target,
+                      target);
+        }
+        memcpy(fault->target, target, sizeof target);
+        return;
+    }
     if (fire(sim, fault)) {
+        bool failure = fault->kind == DST_FAULT_NODE_TEMPORARY || fault->kind == DST_FAULT_NODE_PERMANENT ||
+                       fault->kind == DST_FAULT_STORE_DOWN || fault->kind == DST_FAULT_PD_KILLED;
+        if (failure && dst_rng_chance(&sim->rng, 40)) {
+            struct dst_event follow = { .type = DST_EVENT_FAULT, .fault = fault, .fault_phase = 2 };
+            dst_schedule(sim, dst_now(sim) + dst_rng_range(&sim->rng, 5, 90) * 1000, &follow);
+        }
         sim->result->faults++;
         sim->result->fault_kinds |= 1u << fault->kind;
         dst_trace(sim, "fault %s %s %s", dst_fault_kind_name(fault->kind), sim->clusters[fault->cluster].name,

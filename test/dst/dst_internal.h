@@ -124,6 +124,7 @@ struct dst_run {
     size_t references;       /* events that still point at it */
     size_t replies_left;
     size_t failed, benign;
+    bool writes_pd;          /* the controller reads PD again once it ran */
     enum dst_action_fate *fates;
     int *statuses;           /* the answer per action */
 };
@@ -246,8 +247,8 @@ int dst_cluster_of(const struct dst *sim, const char *key);
 void dst_fail(struct dst *sim, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* The TidbCluster object of the user, as stored; NULL when gone. */
 cJSON *dst_cluster_object(struct dst *sim, int cluster);
-/* Writes the user's spec change (replicas) to the store. */
-bool dst_user_set_replicas(struct dst *sim, int cluster, int component, int replicas);
+/* Writes the user's spec change (PD, TiKV, TiDB replicas) to the store in one update. */
+bool dst_user_set_replicas(struct dst *sim, int cluster, const int replicas[3]);
 /* Operator crash (all memory gone) and start (list everything again). */
 void dst_operator_crash(struct dst *sim);
 void dst_operator_start(struct dst *sim);

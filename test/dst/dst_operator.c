@@ -36,6 +36,7 @@ struct dst_snapshot {
     uint64_t last_refresh_ms;
     bool refreshed;          /* last_refresh_ms is meaningful */
     bool in_flight[PD_PART_COUNT];
+    bool again[PD_PART_COUNT];   /* refresh_now while in flight: once more */
     uint64_t started_ms[PD_PART_COUNT];
 };
 
@@ -200,6 +201,8 @@ static int compare_store_ids(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void part_start(struct dst *sim, int cluster, int part);
+
 /* Records a part's outcome (pd_snapshot's part_record); true when its error state changed. */
 static bool part_record(struct dst *sim, struct dst_snapshot *snapshot, int part, const struct pd_error *error)
 {
@@ -230,6 +233,7 @@ static void part_answer(struct dst *sim, int cluster, int part, bool timed_out)
     struct dst_snapshot *snapshot = sim->clusters[cluster].snapshot;
     struct pd_snapshot_data *data = &snapshot->data;
     snapshot->in_flight[part] = false;
+    sim->result->pd_answers++;
     struct pd_error error;
     pd_error_clear(&error);
     struct pd_answer response = { 0 };
@@ -333,6 +337,10 @@ static void part_answer(struct dst *sim, int cluster, int part, bool timed_out)
     }
     answer_clear(&response);
     changed |= part_record(sim, snapshot, part, &error);
+    if (snapshot->again[part]) {
+        snapshot->again[part] = false;
+        part_start(sim, cluster, part);
+    }
     if (changed) {
         data->generation++;
         dst_enqueue(sim, cluster);
@@ -358,29 +366,46 @@ uint64_t dst_operator_next_poll(const struct dst *sim)
     return next;
 }
 
+static void part_start(struct dst *sim, int cluster, int part)
+{
+    struct dst_snapshot *snapshot = sim->clusters[cluster].snapshot;
+    uint64_t now = dst_now(sim);
+    snapshot->in_flight[part] = true;
+    snapshot->started_ms[part] = now;
+    snapshot->data.parts[part].in_flight = true;
+    uint64_t latency = pd_latency(sim);
+    bool timed_out = latency > DST_PD_CALL_TIMEOUT_MS;
+    struct dst_event event = { .type = DST_EVENT_PD_PART, .epoch = sim->op.epoch, .cluster = cluster,
+                               .part = part, .fault_phase = timed_out ? TIMEOUT_FLAG : 0 };
+    dst_schedule(sim, now + (timed_out ? DST_PD_CALL_TIMEOUT_MS : latency), &event);
+}
+
+/* pd_snapshot's refresh_start: parts in flight run once more when asked. */
+static void refresh_start(struct dst *sim, int cluster, bool rerun_in_flight)
+{
+    struct dst_snapshot *snapshot = sim->clusters[cluster].snapshot;
+    uint64_t now = dst_now(sim);
+    snapshot->data.refreshes++;
+    snapshot->last_refresh_ms = now;
+    snapshot->refreshed = true;
+    for (int part = 0; part < PD_PART_COUNT; part++) {
+        if (snapshot->in_flight[part]) {
+            if (rerun_in_flight)
+                snapshot->again[part] = true;
+            continue; /* its timeout bounds it */
+        }
+        part_start(sim, cluster, part);
+    }
+    snapshot->next_poll_ms = now + (snapshot->data.fast ? DST_PD_POLL_FAST_MS : DST_PD_POLL_SLOW_MS);
+}
+
 void dst_operator_poll(struct dst *sim)
 {
     uint64_t now = dst_now(sim);
     for (int i = 0; sim->op.up && i < sim->cluster_count; i++) {
         struct dst_snapshot *snapshot = sim->clusters[i].snapshot;
-        if (!snapshot || snapshot->next_poll_ms > now)
-            continue;
-        snapshot->data.refreshes++;
-        snapshot->last_refresh_ms = now;
-        snapshot->refreshed = true;
-        for (int part = 0; part < PD_PART_COUNT; part++) {
-            if (snapshot->in_flight[part])
-                continue; /* its timeout bounds it */
-            snapshot->in_flight[part] = true;
-            snapshot->started_ms[part] = now;
-            snapshot->data.parts[part].in_flight = true;
-            uint64_t latency = pd_latency(sim);
-            bool timed_out = latency > DST_PD_CALL_TIMEOUT_MS;
-            struct dst_event event = { .type = DST_EVENT_PD_PART, .epoch = sim->op.epoch, .cluster = i,
-                                       .part = part, .fault_phase = timed_out ? TIMEOUT_FLAG : 0 };
-            dst_schedule(sim, now + (timed_out ? DST_PD_CALL_TIMEOUT_MS : latency), &event);
-        }
-        snapshot->next_poll_ms = now + (snapshot->data.fast ? DST_PD_POLL_FAST_MS : DST_PD_POLL_SLOW_MS);
+        if (snapshot && snapshot->next_poll_ms <= now)
+            refresh_start(sim, i, false);
     }
 }
 
@@ -528,6 +553,8 @@ static void finish_run(struct dst *sim, struct dst_run *run)
 {
     struct dst_cluster *c = &sim->clusters[run->cluster];
     c->busy = false;
+    if (run->writes_pd && c->snapshot)
+        refresh_start(sim, run->cluster, true); /* controller.c on_executed */
     uint64_t now = dst_now(sim);
     uint64_t wake = 0;
     if (run->failed || run->plan.incomplete) {
@@ -696,6 +723,11 @@ static void execute(struct dst *sim, int cluster, struct plan *plan, uint64_t in
     run->epoch = sim->op.epoch;
     run->plan_ms = dst_now(sim);
     run->info_ms = info_ms;
+    for (size_t i = 0; i < run->plan.count; i++)
+        if (is_pd_action(run->plan.actions[i].kind))
+            run->writes_pd = true;
+    if (run->writes_pd && c->snapshot)
+        c->snapshot->data.written_ms = dst_now(sim); /* pd_snapshot_note_write */
     c->busy = true;
     if (run->plan.incomplete) {
         run->failed = 1;

@@ -33,7 +33,7 @@ static double cpu_seconds(void)
 }
 
 struct totals {
-    uint64_t schedules, violations, checks, excused, simulated_ms, plans, actions, faults, converged;
+    uint64_t schedules, violations, checks, excused, simulated_ms, plans, pd_answers, actions, faults, converged;
     uint64_t converge_ms_max;
     uint32_t fault_kinds;
     uint64_t first_seed;
@@ -63,6 +63,7 @@ static bool run_seeds(uint64_t first, uint64_t count, bool trace, bool stop, boo
         totals->excused += result.excused;
         totals->simulated_ms += result.simulated_ms;
         totals->plans += result.plans;
+        totals->pd_answers += result.pd_answers;
         totals->actions += result.actions;
         totals->faults += result.faults;
         totals->fault_kinds |= result.fault_kinds;
@@ -111,8 +112,9 @@ static void print_figures(const struct totals *totals, double cpu)
            totals->schedules ? (double)totals->simulated_ms / 1000.0 / (double)totals->schedules : 0);
     printf("invariant checks: %llu (action checks excused by a later fault: %llu)\n",
            (unsigned long long)totals->checks, (unsigned long long)totals->excused);
-    printf("plans: %llu, actions: %llu, faults: %llu\n", (unsigned long long)totals->plans,
-           (unsigned long long)totals->actions, (unsigned long long)totals->faults);
+    printf("plans: %llu, actions: %llu, PD answers: %llu, faults: %llu\n", (unsigned long long)totals->plans,
+           (unsigned long long)totals->actions, (unsigned long long)totals->pd_answers,
+           (unsigned long long)totals->faults);
     printf("fault kinds exercised: %d of %d (%s)\n", kinds, DST_FAULT_KIND_COUNT, names);
     printf("converged after the faults: %llu of %llu (slowest %.0f s)\n", (unsigned long long)totals->converged,
            (unsigned long long)totals->schedules, (double)totals->converge_ms_max / 1000.0);

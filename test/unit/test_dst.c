@@ -2,16 +2,17 @@
  * test_dst: the deterministic simulation (test/dst) inside the test suite.
  *
  *   dst_fixed_seeds_hold_every_invariant
- *     a fixed set of seeds (DST_TEST_SEEDS, default 30): no invariant
+ *     a fixed set of seeds (DST_TEST_SEEDS, default 200; 2 under valgrind): no invariant
  *     breaks, every schedule converges after its faults, and together they
  *     exercise most fault kinds and make many checks;
  *   dst_same_seed_same_run
  *     one seed run twice gives the same steps, checks, plans and time;
  *   dst_mutation_is_caught
- *     with a safety rule disabled the simulation reports that rule's
- *     invariant within a bounded number of seeds (the simulation can fail);
+ *     with each reachable safety rule disabled the simulation reports that
+ *     rule's invariant within a bounded number of seeds (it can fail);
  *   dst_regressions
- *     seeds that once broke an invariant stay fixed.
+ *     seeds that once broke an invariant stay fixed (they also run with
+ *     the fixed set while it reaches them; here whatever DST_TEST_SEEDS is).
  */
 #include "reactor/log.h"
 #include "reconcilers/planner/safety.h"
@@ -21,11 +22,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static bool under_valgrind(void)
+{
+    const char *value = getenv("TEST_UNDER_VALGRIND");
+    return value && *value;
+}
+
+/* Under valgrind a schedule costs ~100 times more: a token set. */
 static uint64_t seed_count(void)
 {
     const char *text = getenv("DST_TEST_SEEDS");
     long value = text ? strtol(text, NULL, 10) : 0;
-    return value > 0 ? (uint64_t)value : 30;
+    return value > 0 ? (uint64_t)value : under_valgrind() ? 2 : 200;
 }
 
 static bool run(uint64_t seed, struct dst_result *result)
@@ -58,7 +66,8 @@ static void dst_fixed_seeds_hold_every_invariant(void)
     int distinct = 0;
     for (int k = 0; k < DST_FAULT_KIND_COUNT; k++)
         distinct += (kinds >> k) & 1;
-    CHECK(distinct >= DST_FAULT_KIND_COUNT - 2);
+    if (count >= 50)
+        CHECK_INT(distinct, DST_FAULT_KIND_COUNT);
     CHECK(checks > count * 1000);
 }
 
@@ -76,30 +85,57 @@ static void dst_same_seed_same_run(void)
     CHECK(a.steps > 100);
 }
 
-static void dst_mutation_is_caught(void)
+/* The first seed in [1, limit] whose violation is `rule`'s invariant with
+ * the rule disabled; 0 when none. */
+static uint64_t first_catch(const char *rule, uint64_t limit)
 {
-    const char *rule = "up_stores_kept";
-    REQUIRE(safety_disable_rule(rule));
-    bool caught = false;
-    for (uint64_t seed = 1; seed <= 400 && !caught; seed++) {
+    if (!safety_disable_rule(rule))
+        return 0;
+    uint64_t caught = 0;
+    for (uint64_t seed = 1; seed <= limit && !caught; seed++) {
         struct dst_options options = { .seed = seed };
         struct dst_result result;
         if (!dst_run(&options, &result))
             break;
-        caught = result.violated && (int)result.invariant == dst_invariant_of_rule(rule);
+        if (result.violated && (int)result.invariant == dst_invariant_of_rule(rule))
+            caught = seed;
     }
     safety_disable_rule(NULL);
-    CHECK(caught);
+    return caught;
+}
+
+/* Every rule today's concerns can reach is caught by its invariant within
+ * a bounded seed count. tikv_leaders_evicted_first and no_double_attach
+ * guard restarts and moves (upgrade, failover), which no concern proposes
+ * yet; store_data_kept_until_tombstone is redundant with the scale
+ * concern's own order (the claim goes only after the pod, the pod only
+ * after Tombstone): those three cannot be caught until a concern needs them. */
+static void dst_mutation_is_caught(void)
+{
+    static const char *const reachable[] = { "pd_quorum_kept", "up_stores_kept", "one_disruption_at_a_time",
+                                             "bounded_creates" };
+    if (under_valgrind()) {
+        test_skip("hundreds of schedules: too slow under valgrind (the fixed seeds still run)");
+        return;
+    }
+    for (size_t i = 0; i < sizeof reachable / sizeof reachable[0]; i++) {
+        uint64_t seed = first_catch(reachable[i], 300);
+        if (!seed)
+            test_fail(__FILE__, __LINE__, "disabling %s was not caught in 300 seeds", reachable[i]);
+    }
 }
 
 static void dst_regressions(void)
 {
-    static const uint64_t seeds[] = { 0 };
+    /* 174: a PD scale-in went while a TiKV store the operator had just
+     * deleted still looked Up in PD data read before the write
+     * (one_disruption_per_cluster); fixed by one_disruption_at_a_time
+     * waiting for PD to be read after the operator's last PD write. */
+    static const uint64_t seeds[] = { 174 };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
-        if (!seeds[i])
-            continue;
         struct dst_result result;
-        run(seeds[i], &result);
+        if (run(seeds[i], &result))
+            CHECK(result.converged);
     }
 }
 

@@ -243,6 +243,32 @@ static void no_disruption_while_a_member_goes_down(void)
     done();
 }
 
+/* Found by the deterministic simulation (test/dst seed 174): a store the
+ * operator had just deleted still looked Up in PD data read before the
+ * write, and a PD scale-in went at the same time. No disruption starts
+ * until PD's members, health and stores were read after the last write. */
+static void no_disruption_before_pd_is_read_after_a_write(void)
+{
+    REQUIRE(running(NULL));
+    for (int part = 0; part < PD_PART_COUNT; part++)
+        W.pd.parts[part].last_attempt_ms = 5000;
+    CHECK_VERDICT(NULL, CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    W.pd.written_ms = 6000; /* delete-store sent after the last read */
+    CHECK_VERDICT("one_disruption_at_a_time", CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    CHECK_STR(outcome.first_refusal.message,
+              "scale waits: test: PD has not been read since the operator's last PD write (rule one_disruption_at_a_time)");
+    /* Stores read again, members not yet: still waits. */
+    W.pd.parts[PD_PART_STORES].last_attempt_ms = 6500;
+    CHECK_VERDICT("one_disruption_at_a_time", CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    W.pd.parts[PD_PART_MEMBERS].last_attempt_ms = 6500;
+    W.pd.parts[PD_PART_HEALTH].last_attempt_ms = 6600;
+    CHECK_VERDICT(NULL, CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    /* Every disruption waits for it, TiDB's too. */
+    W.pd.written_ms = 7000;
+    CHECK_VERDICT("one_disruption_at_a_time", CONCERN_UPGRADE, DISRUPTION_RESTART, TC_TIDB, 0);
+    done();
+}
+
 static void failover_goes_before_upgrade(void)
 {
     REQUIRE(running(NULL));
@@ -542,6 +568,7 @@ int main(int argc, char **argv)
         TEST_CASE(table_reads_delete_slots),
         TEST_CASE(one_disruption_per_pass),
         TEST_CASE(no_disruption_while_a_member_goes_down),
+        TEST_CASE(no_disruption_before_pd_is_read_after_a_write),
         TEST_CASE(failover_goes_before_upgrade),
         TEST_CASE(pd_quorum_kept),
         TEST_CASE(a_disabled_rule_is_skipped_and_only_that_one),
