@@ -447,6 +447,8 @@ void dst_operator_crash(struct dst *sim)
     string_pool_free(&op->pool);
     validation_memo_free(op->memo);
     op->memo = NULL;
+    expectations_free(op->expectations);
+    op->expectations = NULL;
     for (int i = 0; i < sim->cluster_count; i++) {
         struct dst_cluster *c = &sim->clusters[i];
         c->queued = c->busy = c->again = false;
@@ -467,7 +469,8 @@ void dst_operator_start(struct dst *sim)
         op->lag[k] = (struct dst_lag_queue){ 0 };
     }
     op->memo = validation_memo_new();
-    if (!op->memo) {
+    op->expectations = expectations_new();
+    if (!op->memo || !op->expectations) {
         dst_fail(sim, "out of memory");
         return;
     }

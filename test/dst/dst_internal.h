@@ -24,6 +24,7 @@
 #include "reactor/clock.h"
 #include "reactor/timer_heap.h"
 #include "reconcilers/planner/plan.h"
+#include "reconcilers/runtime/expectations.h"
 #include "reconcilers/runtime/validation_memo.h"
 #include "test/sim/store.h"
 #include "test/sim/world.h"
@@ -172,6 +173,7 @@ struct dst_operator {
     struct cache caches[DST_KIND_COUNT];
     struct dst_lag_queue lag[DST_KIND_COUNT];
     struct validation_memo *memo;
+    struct expectations *expectations;  /* reconcilers/runtime/expectations.h */
     uint64_t next_resync_ms;
 };
 

@@ -553,6 +553,8 @@ static void finish_run(struct dst *sim, struct dst_run *run)
 {
     struct dst_cluster *c = &sim->clusters[run->cluster];
     c->busy = false;
+    if (run->failed || run->plan.incomplete)
+        expectations_forget(sim->op.expectations, c->key); /* controller.c on_executed */
     if (run->writes_pd && c->snapshot)
         refresh_start(sim, run->cluster, true); /* controller.c on_executed */
     uint64_t now = dst_now(sim);
@@ -789,6 +791,16 @@ static void pass(struct dst *sim, int index)
         validation_memo_remove(op->memo, c->key);
         return;
     }
+    /* controller.c reconcile_key: its own deletes first seen in the cache. */
+    if (expectations_pending(op->expectations, c->key, &op->caches[DST_KIND_PODS], dst_now(sim))) {
+        uint64_t wake = dst_now(sim) + 100;
+        if (!c->wake_ms || wake < c->wake_ms) {
+            c->wake_ms = wake;
+            struct dst_event event = { .type = DST_EVENT_WAKE, .epoch = op->epoch, .cluster = index };
+            dst_schedule(sim, wake, &event);
+        }
+        return;
+    }
     char uid[OBJECT_UID_SIZE];
     struct plan plan = { 0 };
     if (!plan_init(&plan, DST_NAMESPACE, c->name, object_uid(&object->meta, uid))) {
@@ -874,6 +886,8 @@ static void pass(struct dst *sim, int index)
                 dst_trace(sim, "%s says: %s %s", c->name, plan.actions[i].reason, plan.actions[i].message);
         }
     }
+    if (!expectations_expect(op->expectations, c->key, &plan, now + 30000))
+        plan.incomplete = true;
     dst_check_plan(sim, index, &plan);
     execute(sim, index, &plan, info);
 }

@@ -195,6 +195,29 @@ static void pd_member_removal_keeps_quorum(void)
     planner_world_done(&W);
 }
 
+/* Found by test/dst: PD 2 -> 1 while pd-1's node was lost. Without pd-1, PD
+ * has no quorum and never answers, so pd-1 cannot be removed; it gets its
+ * pod back (its claim kept it a member), and is removed once PD answers. */
+static void pd_member_lost_while_scaled_in_comes_back_while_pd_cannot_answer(void)
+{
+    REQUIRE(running_with(spec_json(1, 3, 2, NULL, NULL)));
+    remove_pod("basic-pd-2");
+    W.health[2].health = false;
+    W.pd.parts[PD_PART_MEMBERS].last_error.kind = PD_ERROR_HTTP; /* 503: no leader */
+    W.pd.parts[PD_PART_MEMBERS].last_error.status = 503;
+    REQUIRE(planner_world_run(&W));
+    char *text = plan_text();
+    CHECK(text && strstr(text, "create pods basic-pd-2"));
+    CHECK(plan_count(&W.plan, ACTION_PD_DELETE_MEMBER) == 0);
+    free(text);
+    /* PD answers again: the removal goes on, the pod is not given back. */
+    W.pd.parts[PD_PART_MEMBERS].last_error.kind = PD_ERROR_NONE;
+    W.pd.parts[PD_PART_MEMBERS].last_error.status = 0;
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("pd delete-member basic-pd-2; event Normal Scaling; update-status tidbclusters basic");
+    planner_world_done(&W);
+}
+
 /* ---- TiKV ---- */
 
 static void tikv_scale_in_waits_for_tombstone(void)
@@ -346,6 +369,7 @@ int main(int argc, char **argv)
         TEST_CASE(tidb_scales_out_one_at_a_time_behind_health),
         TEST_CASE(pd_leader_moves_before_it_leaves),
         TEST_CASE(pd_member_removal_keeps_quorum),
+        TEST_CASE(pd_member_lost_while_scaled_in_comes_back_while_pd_cannot_answer),
         TEST_CASE(tikv_scale_in_waits_for_tombstone),
         TEST_CASE(tikv_claim_deleted_under_delete_policy_only_after_tombstone),
         TEST_CASE(tikv_scale_in_refused_below_max_replicas),
