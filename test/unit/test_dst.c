@@ -131,7 +131,13 @@ static void dst_regressions(void)
      * deleted still looked Up in PD data read before the write
      * (one_disruption_per_cluster); fixed by one_disruption_at_a_time
      * waiting for PD to be read after the operator's last PD write. */
-    static const uint64_t seeds[] = { 174 };
+    /* 698: a PD pod delete went while a TiKV pod the operator had just
+     * deleted still looked running in its lagging cache (fixed by the
+     * controller's expectations). 941: PD 2 -> 1 with one member lost and
+     * no quorum: it never answered again (fixed: the lost pod comes back).
+     * 849: a TiKV pod deleted before its store's Tombstone never
+     * registered again in the PD model (fixed in the model). */
+    static const uint64_t seeds[] = { 174, 698, 941, 849 };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         struct dst_result result;
         if (run(seeds[i], &result))
