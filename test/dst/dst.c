@@ -366,15 +366,9 @@ static void lag_clear(struct dst_lag_queue *queue)
     *queue = (struct dst_lag_queue){ 0 };
 }
 
-struct watch_context {
-    struct dst *sim;
-    enum dst_kind kind;
-};
-static struct watch_context watch_contexts[DST_KIND_COUNT];
-
 static void on_store_event(const struct store_event *event, void *data)
 {
-    const struct watch_context *context = data;
+    const struct dst_watch_context *context = data;
     struct dst *sim = context->sim;
     enum dst_kind kind = context->kind;
     const cJSON *tree = store_object_tree(event->object);
@@ -547,11 +541,11 @@ static bool build_world(struct dst *sim)
         cache_init(&sim->truth[k], kinds[k], &sim->truth_pool);
     }
     for (int k = 0; k < DST_KIND_COUNT; k++) {
-        watch_contexts[k] = (struct watch_context){ sim, (enum dst_kind)k };
+        sim->watch_contexts[k] = (struct dst_watch_context){ sim, (enum dst_kind)k };
         struct store_error error = { 0 };
         struct store_watch_options options = { 0 };
         sim->watches[k] =
-            store_watch_start(sim->store, sim->resources[k], &options, on_store_event, &watch_contexts[k], &error);
+            store_watch_start(sim->store, sim->resources[k], &options, on_store_event, &sim->watch_contexts[k], &error);
         store_error_clear(&error);
         if (!sim->watches[k])
             return false;

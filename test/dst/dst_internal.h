@@ -192,6 +192,13 @@ enum dst_phase {
     DST_PHASE_HEALED,        /* every fault healed: converging */
 };
 
+struct dst;
+/* What a store watch callback is given: which simulation, which kind. */
+struct dst_watch_context {
+    struct dst *sim;
+    enum dst_kind kind;
+};
+
 struct dst {
     struct dst_options options;
     struct dst_result *result;
@@ -204,6 +211,7 @@ struct dst {
     const struct resource *resources[DST_KIND_COUNT];
     const struct resource *r_events;
     struct store_watch *watches[DST_KIND_COUNT];
+    struct dst_watch_context watch_contexts[DST_KIND_COUNT];
     /* The truth, projected at once (the invariants read it). */
     struct string_pool truth_pool;
     struct cache truth[DST_KIND_COUNT];
