@@ -218,6 +218,28 @@ static void pd_member_lost_while_scaled_in_comes_back_while_pd_cannot_answer(voi
     planner_world_done(&W);
 }
 
+/* Found by test/dst seed 881: PD removed pd-2 (a scale-in), then replicas
+ * went back up before its pod was deleted. PD never lets it rejoin from
+ * that disk: its pod goes and its claim is kept deferred (Retain), so
+ * scale-out brings it back clean. A pod that just started may be joining. */
+static void pd_member_wanted_again_after_pd_removed_it_starts_clean(void)
+{
+    REQUIRE(running_with(spec_json(3, 3, 2, NULL, NULL)));
+    W.pd.members.count = W.pd.health.count = 2; /* PD lists pd-0 and pd-1 */
+    struct kube_pod *pod = pod_named("basic-pd-2");
+    REQUIRE(pod);
+    pod->start_ms = PLANNER_WORLD_NOW_MS - 10000;
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 0); /* may still be joining */
+    pod->start_ms = PLANNER_WORLD_NOW_MS - 200000;
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("delete pods basic-pd-2; patch persistentvolumeclaims pd-basic-pd-2; event Normal Scaling; "
+               "update-status tidbclusters basic");
+    CHECK_STR(event("Scaling"), "scaling out pd: basic-pd-2 runs but PD no longer lists it: it starts again on a "
+                                "clean disk");
+    planner_world_done(&W);
+}
+
 /* ---- TiKV ---- */
 
 static void tikv_scale_in_waits_for_tombstone(void)
@@ -370,6 +392,7 @@ int main(int argc, char **argv)
         TEST_CASE(pd_leader_moves_before_it_leaves),
         TEST_CASE(pd_member_removal_keeps_quorum),
         TEST_CASE(pd_member_lost_while_scaled_in_comes_back_while_pd_cannot_answer),
+        TEST_CASE(pd_member_wanted_again_after_pd_removed_it_starts_clean),
         TEST_CASE(tikv_scale_in_waits_for_tombstone),
         TEST_CASE(tikv_claim_deleted_under_delete_policy_only_after_tombstone),
         TEST_CASE(tikv_scale_in_refused_below_max_replicas),
