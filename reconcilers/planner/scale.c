@@ -48,6 +48,9 @@
 
 /* PingCAP waits 5 x the 30 s resync for a TiKV that never registers. */
 #define SCALE_STORELESS_GRACE_MS (150 * 1000)
+/* A PD pod PD does not list has left (or never joined) only if PD was read
+ * this long after the pod started: a new member appears within seconds. */
+#define SCALE_PD_JOIN_MS (15 * 1000)
 /* A store Offline longer than this is reported as stalled. */
 #define SCALE_IN_STALL_MS (30 * 60 * 1000)
 
@@ -299,6 +302,17 @@ static bool scale_in_pd(struct planning *p, const struct member_row *row)
     }
     if (row->pod && row->terminating)
         return wait_note(p, TC_PD, false, "Scaling", "scaling in pd: waiting for the pod to stop");
+    /* Found by test/dst seed 1629: a member that had just joined (PD read
+     * before it did) looked as if it had left; deleting its pod took a
+     * 2-member PD below quorum. */
+    const struct pd_snapshot_data *pd = p->world->pd;
+    if (row->pod && row->pod->start_ms &&
+        (!pd || pd->parts[PD_PART_MEMBERS].last_success_wall_ms < row->pod->start_ms + SCALE_PD_JOIN_MS)) {
+        char text[PLANNER_MESSAGE_MAX];
+        planner_format(text, sizeof text, "scaling in pd waits: %s may be joining PD (PD not read since it started)",
+                       row->name);
+        return wait_note(p, TC_PD, false, "Scaling", text);
+    }
     if (row->pod)
         return delete_pod(p, row, "it left the PD cluster");
     return row->pvc ? reclaim(p, row) : true;

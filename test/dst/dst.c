@@ -376,6 +376,10 @@ static void on_store_event(const struct store_event *event, void *data)
     struct object_meta *object = NULL;
     struct object_meta *previous =
         cache_apply(&sim->truth[kind], &sim->truth_pool, kind, event->type, tree, &changed, &object);
+    if (kind == DST_KIND_PODS && event->type == STORE_EVENT_ADDED && object) {
+        char uid[OBJECT_UID_SIZE];
+        dst_note_pod(sim, object->name, object_uid(object, uid));
+    }
     if (event->type == STORE_EVENT_DELETED && object)
         object_free(kinds[kind], object, &sim->truth_pool);
     if (previous)
@@ -604,6 +608,7 @@ static void teardown(struct dst *sim)
         store_free(sim->store);
     dst_faults_free(sim);
     free(sim->deleted.pods);
+    free(sim->deleted.latest);
 }
 
 /* ---- the loop ---- */

@@ -62,18 +62,41 @@ static const struct kube_pod *truth_pod(const struct dst *sim, const char *name)
     return (const struct kube_pod *)cache_get(&sim->truth[DST_KIND_PODS], key);
 }
 
+void dst_note_pod(struct dst *sim, const char *name, const char *uid)
+{
+    struct dst_deleted *deleted = &sim->deleted;
+    for (size_t i = 0; i < deleted->latest_count; i++) {
+        if (strcmp(deleted->latest[i].name, name) == 0) {
+            snprintf(deleted->latest[i].uid, sizeof deleted->latest[i].uid, "%s", uid);
+            return;
+        }
+    }
+    if (deleted->latest_count == deleted->latest_capacity) {
+        size_t capacity = deleted->latest_capacity ? deleted->latest_capacity * 2 : 32;
+        struct dst_deleted_pod *grown = realloc(deleted->latest, capacity * sizeof *grown);
+        if (!grown) {
+            dst_fail(sim, "out of memory");
+            return;
+        }
+        deleted->latest = grown;
+        deleted->latest_capacity = capacity;
+    }
+    struct dst_deleted_pod *entry = &deleted->latest[deleted->latest_count++];
+    snprintf(entry->name, sizeof entry->name, "%s", name);
+    snprintf(entry->uid, sizeof entry->uid, "%s", uid);
+}
+
 bool dst_deleted_by_operator(const struct dst *sim, const char *name)
 {
-    for (size_t i = sim->deleted.count; i-- > 0;) {
-        const struct dst_deleted_pod *entry = &sim->deleted.pods[i];
-        if (strcmp(entry->name, name) != 0)
-            continue;
-        const struct kube_pod *pod = truth_pod(sim, name);
-        if (!pod)
+    const char *latest = NULL;
+    for (size_t i = 0; i < sim->deleted.latest_count && !latest; i++)
+        if (strcmp(sim->deleted.latest[i].name, name) == 0)
+            latest = sim->deleted.latest[i].uid;
+    if (!latest)
+        return false;
+    for (size_t i = sim->deleted.count; i-- > 0;)
+        if (strcmp(sim->deleted.pods[i].name, name) == 0 && strcmp(sim->deleted.pods[i].uid, latest) == 0)
             return true;
-        char uid[OBJECT_UID_SIZE];
-        return strcmp(object_uid(&pod->meta, uid), entry->uid) == 0;
-    }
     return false;
 }
 

@@ -185,6 +185,9 @@ struct dst_deleted_pod {
 struct dst_deleted {
     struct dst_deleted_pod *pods;
     size_t count, capacity;
+    /* The uid of the latest pod of each name the store held (name, uid). */
+    struct dst_deleted_pod *latest;
+    size_t latest_count, latest_capacity;
 };
 
 enum dst_phase {
@@ -304,8 +307,11 @@ void dst_check_step(struct dst *sim);
 bool dst_check_converged(struct dst *sim, int cluster, char *why, size_t size);
 /* Remembers a pod the operator deleted. */
 void dst_note_deleted(struct dst *sim, const char *name, const char *uid);
-/* Whether the pod of this name is down because the operator deleted it
- * (it is gone since, or still the same pod, terminating). */
+/* Whether the pod of this name is down because the operator deleted it:
+ * the latest pod of the name is the one the operator deleted (gone since,
+ * or still terminating). */
 bool dst_deleted_by_operator(const struct dst *sim, const char *name);
+/* Remembers the uid of the latest pod of a name (every pod the store adds). */
+void dst_note_pod(struct dst *sim, const char *name, const char *uid);
 
 #endif

@@ -176,6 +176,14 @@ static void pd_leader_moves_before_it_leaves(void)
     W.health[1] = W.health[2];
     W.pd.members.count = W.pd.health.count = 2;
     W.pd.members.leader = W.members[1];
+    /* Found by test/dst seed 1629: PD's answer must be newer than the pod,
+     * or the member may be joining rather than gone. */
+    pod_named("basic-pd-0")->start_ms = PLANNER_WORLD_NOW_MS - 60000;
+    W.pd.parts[PD_PART_MEMBERS].last_success_wall_ms = PLANNER_WORLD_NOW_MS - 50000;
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 0);
+    CHECK_STR(event("Scaling"), "scaling in pd waits: basic-pd-0 may be joining PD (PD not read since it started)");
+    W.pd.parts[PD_PART_MEMBERS].last_success_wall_ms = PLANNER_WORLD_NOW_MS - 1000;
     REQUIRE(planner_world_run(&W));
     CHECK_PLAN("delete pods basic-pd-0; event Normal Scaling; update-status tidbclusters basic");
     remove_pod("basic-pd-0");
