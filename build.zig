@@ -3,6 +3,7 @@
 //!   zig build                  the tidb-operator and kubesim binaries (zig-out/bin)
 //!   zig build test             every test program, then one "N passed, N failed" line
 //!   zig build test -Dvalgrind=true   the same under valgrind memcheck
+//!   zig build dst -- ARGS      the deterministic simulation (test/dst), optimised
 //!
 //! Sources are found by folder, so adding a module or a test needs no edit here:
 //! - every `*.c` in the product rooms (reactor, watchers, pd, reconcilers, storage)
@@ -11,7 +12,9 @@
 //! - every `*.c` in test/sim except `main.c` goes into the static library `sim`;
 //! - `reconcilers/runtime/main.c` is the tidb-operator binary, `test/sim/main.c` kubesim;
 //! - every `test/unit/test_*.c` is one test program linked with both libraries
-//!   and test/support; `test/bench/bench_*.c` are benchmarks (`zig build bench`).
+//!   and test/support; `test/bench/bench_*.c` are benchmarks (`zig build bench`);
+//! - every `*.c` in test/dst except `main.c` is the simulation engine, linked into
+//!   `test/dst/main.c` (the tidb-dst program) and into test/unit/test_dst.c.
 const std = @import("std");
 
 const product_rooms = [_][]const u8{ "reactor", "watchers", "pd", "reconcilers", "storage" };
@@ -200,10 +203,18 @@ pub fn build(b: *std.Build) void {
         .{ .dir = "test/unit", .want = isTestProgram },
         .{ .dir = "test/e2e", .want = isScenario },
     };
+    const dst_sources = cFiles(b, "test/dst", isLibrarySource);
+    // Benchmarks and the simulation are built optimised (test_dst too: its
+    // hundreds of schedules would take minutes in a debug build).
+    const fast = libraries(b, target, .ReleaseFast);
     for (suites) |suite| {
         for (cFiles(b, suite.dir, suite.want)) |source| {
-            const sources = std.mem.concat(b.allocator, []const u8, &.{ &.{source}, support_sources }) catch @panic("out of memory");
-            const exe = program(b, std.fs.path.stem(source), sources, libs, target, optimize);
+            const with_dst = std.mem.eql(u8, std.fs.path.stem(source), "test_dst");
+            const sources = std.mem.concat(b.allocator, []const u8, &.{ &.{source}, support_sources, if (with_dst) dst_sources else &.{} }) catch @panic("out of memory");
+            const exe = if (with_dst)
+                program(b, std.fs.path.stem(source), sources, fast, target, .ReleaseFast)
+            else
+                program(b, std.fs.path.stem(source), sources, libs, target, optimize);
             const install = b.addInstallArtifact(exe, .{ .dest_dir = .{ .override = .{ .custom = "test" } } });
             build_tests.dependOn(&install.step);
             all_tests.addArtifactArg(exe);
@@ -215,8 +226,20 @@ pub fn build(b: *std.Build) void {
     const e2e_step = b.step("e2e", "Build and run the end-to-end scenarios only");
     e2e_step.dependOn(&e2e_tests.step);
 
-    // Benchmarks: built optimised, each prints its own figures.
-    const fast = libraries(b, target, .ReleaseFast);
+    // Benchmarks and the simulation: each prints its own figures.
+    // The deterministic simulation (test/dst): `zig build dst -- --seeds 10000`.
+    if (exists(b, "test/dst/main.c")) {
+        const sources = std.mem.concat(b.allocator, []const u8, &.{ &.{"test/dst/main.c"}, dst_sources }) catch @panic("out of memory");
+        const dst_exe = program(b, "tidb-dst", sources, fast, target, .ReleaseFast);
+        const install_dst = b.addInstallArtifact(dst_exe, .{ .dest_dir = .{ .override = .{ .custom = "test" } } });
+        build_tests.dependOn(&install_dst.step);
+        const run_dst = b.addRunArtifact(dst_exe);
+        run_dst.has_side_effects = true;
+        run_dst.stdio = .inherit;
+        if (b.args) |args| run_dst.addArgs(args);
+        const dst_step = b.step("dst", "Run the deterministic simulation (after --: --seeds N, --seed S --trace, --mutations)");
+        dst_step.dependOn(&run_dst.step);
+    }
     const bench_step = b.step("bench", "Build and run every benchmark");
     for (cFiles(b, "test/bench", isBenchmark)) |source| {
         const name = std.fs.path.stem(source);

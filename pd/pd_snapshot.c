@@ -563,6 +563,11 @@ void pd_snapshot_set_fast(struct pd_snapshot *s, bool fast)
     schedule_next(s, due > now ? due : now);
 }
 
+void pd_snapshot_note_write(struct pd_snapshot *s)
+{
+    s->data.written_ms = now_ms(s->owner);
+}
+
 void pd_snapshot_refresh_now(struct pd_snapshot *s)
 {
     refresh_start(s, true);

@@ -101,6 +101,9 @@ const struct pd_snapshot_data *pd_snapshot_data(const struct pd_snapshot *snapsh
  * next refresh forward (never later than fast_interval after the last). */
 void pd_snapshot_set_fast(struct pd_snapshot *snapshot, bool fast);
 void pd_snapshot_refresh_now(struct pd_snapshot *snapshot);
+/* The operator is about to write to this PD (the data's written_ms is now);
+ * call pd_snapshot_refresh_now once the write finished. */
+void pd_snapshot_note_write(struct pd_snapshot *snapshot);
 /* The pd_client the snapshot polls with, for actions on the same cluster. */
 struct pd_client *pd_snapshot_client(struct pd_snapshot *snapshot);
 

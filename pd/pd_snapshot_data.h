@@ -45,6 +45,11 @@ struct pd_snapshot_data {
     struct pd_schedulers schedulers; /* evict_leader_store_ids: sorted, complete */
     struct pd_config config;
     struct pd_part_status parts[PD_PART_COUNT];
+    /* Monotonic time (the registry's clock) of the operator's last write to
+     * this PD (0: none). A part whose latest finished attempt started
+     * before it may not show that write's effect (a store just deleted
+     * still Up): the arbiter starts no disruption until PD was read again. */
+    uint64_t written_ms;
     uint64_t generation;            /* +1 on every change that fired on_change */
     uint64_t refreshes;             /* refreshes started */
     bool fast;                      /* on the fast cadence */

@@ -286,7 +286,13 @@ static bool plan_component(struct planning *p, enum tc_component component)
     int bootstrap = 0;
     for (size_t i = 0; ok && i < count; i++) {
         const struct member_row *row = &rows[i];
-        if (!row->desired || (!row->existing && !first))
+        /* A PD member being scaled in that lost its pod while PD, without
+         * an answer now, last listed it gets the pod back: removing it needs
+         * PD's quorum, which may need it (found by test/dst: 2 members, one
+         * lost with its node, replicas lowered to 1: PD never answered again). */
+        bool give_back = component == TC_PD && !row->desired && row->existing && !row->pod && row->pd_member &&
+                         !p->pd.members_fresh && row->pvc && !row->pvc_deferred && !row->pvc->meta.deletion_ms;
+        if ((!row->desired && !give_back) || (!row->existing && !first))
             continue;
         /* A failed member whose node is gone cannot come back there: its
          * replacement is failover's (failover.c). */

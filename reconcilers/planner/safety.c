@@ -26,6 +26,39 @@ const char *concern_name(enum concern concern)
     return (int)concern >= 0 && concern < CONCERN_COUNT ? concern_names[concern] : "unknown";
 }
 
+/* ---- the test-only seam: one rule disabled (safety.h) ---- */
+
+const char *const safety_rule_names[] = {
+    "one_disruption_at_a_time", "pd_quorum_kept", "tikv_leaders_evicted_first",
+    "store_data_kept_until_tombstone", "up_stores_kept", "tikv_restart_with_other_stores_up", "no_double_attach",
+    "bounded_creates", "failover_replacements_capped",
+};
+const size_t safety_rule_count = sizeof safety_rule_names / sizeof safety_rule_names[0];
+
+static const char *disabled_rule; /* one of safety_rule_names, or NULL */
+
+bool safety_disable_rule(const char *name)
+{
+    if (!name) {
+        disabled_rule = NULL;
+        return true;
+    }
+    for (size_t i = 0; i < safety_rule_count; i++) {
+        if (strcmp(safety_rule_names[i], name) == 0) {
+            disabled_rule = safety_rule_names[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *safety_disabled_rule(void) { return disabled_rule; }
+
+static bool enabled(const char *rule)
+{
+    return !disabled_rule || strcmp(disabled_rule, rule) != 0;
+}
+
 /* ---- proposals ---- */
 
 bool proposals_init(struct proposals *proposals, const struct plan *like)
@@ -129,7 +162,7 @@ void safety_create_budget(const struct safety_world *world, enum tc_component co
 
 /* A member of PD or TiKV other than `except` that is being taken down. */
 static const struct member_row *disruption_in_progress(const struct safety_world *world,
-                                                       const struct member_row *except)
+                                                       const struct member_row *except, bool live_members_only)
 {
     static const enum tc_component stateful[] = { TC_PD, TC_TIKV };
     for (size_t c = 0; c < sizeof stateful / sizeof stateful[0]; c++) {
@@ -142,8 +175,10 @@ static const struct member_row *disruption_in_progress(const struct safety_world
             if (row->terminating || (row->store && row->store->state_name == PD_STORE_OFFLINE))
                 return row;
             /* A member that should run but does not (its pod being
-             * recreated, not ready yet): still down from the last step. */
-            if (row->desired && row->existing && (!row->pod || !row->ready))
+             * recreated, not ready yet): still down from the last step —
+             * for proposals that take a live member down; the claim of a
+             * member that is gone already concerns no one running. */
+            if (live_members_only && row->desired && row->existing && (!row->pod || !row->ready))
                 return row;
         }
     }
@@ -152,12 +187,30 @@ static const struct member_row *disruption_in_progress(const struct safety_world
 
 /* ---- the rules ---- */
 
+/* PD's members or stores were last read before the operator's last PD
+ * write: a disruption that write started (a store going Offline) may not
+ * show yet. */
+static bool pd_unread_since_write(const struct safety_world *world)
+{
+    const struct pd_snapshot_data *pd = world->pd;
+    if (!pd || !pd->written_ms)
+        return false;
+    static const enum pd_snapshot_part parts[] = { PD_PART_MEMBERS, PD_PART_HEALTH, PD_PART_STORES };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (!pd->parts[parts[i]].ever_succeeded || pd->parts[parts[i]].last_attempt_ms < pd->written_ms)
+            return true;
+    return false;
+}
+
 static const char *rule_one_disruption_at_a_time(const struct safety_world *world, const struct proposal *proposal,
                                                  size_t admitted_disruptions, struct safety_refusal *refusal)
 {
     if (admitted_disruptions > 0)
         return refuse(refusal, "one_disruption_at_a_time", "another disruption was admitted in this pass");
-    const struct member_row *busy = disruption_in_progress(world, target_row(world, proposal));
+    if (pd_unread_since_write(world))
+        return refuse(refusal, "one_disruption_at_a_time", "PD has not been read since the operator's last PD write");
+    const struct member_row *busy =
+        disruption_in_progress(world, target_row(world, proposal), proposal->disruption != DISRUPTION_DELETE_DATA);
     if (busy)
         return refuse(refusal, "one_disruption_at_a_time", "%s is %s", busy->name,
                       busy->terminating                                            ? "being deleted"
@@ -341,18 +394,20 @@ static const char *rule_bounded_creates(const struct safety_world *world, const 
 static const char *judge_disruption(const struct safety_world *world, const struct proposal *proposal,
                                     size_t admitted_disruptions, struct safety_refusal *refusal)
 {
-    const char *rule = rule_one_disruption_at_a_time(world, proposal, admitted_disruptions, refusal);
-    if (!rule)
+    const char *rule = NULL;
+    if (enabled("one_disruption_at_a_time"))
+        rule = rule_one_disruption_at_a_time(world, proposal, admitted_disruptions, refusal);
+    if (!rule && enabled("pd_quorum_kept"))
         rule = rule_pd_quorum_kept(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("tikv_leaders_evicted_first"))
         rule = rule_tikv_leaders_evicted_first(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("store_data_kept_until_tombstone"))
         rule = rule_store_data_kept_until_tombstone(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("up_stores_kept"))
         rule = rule_up_stores_kept(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("tikv_restart_with_other_stores_up"))
         rule = rule_tikv_restart_with_other_stores_up(world, proposal, refusal);
-    if (!rule)
+    if (!rule && enabled("no_double_attach"))
         rule = rule_no_double_attach(world, proposal, refusal);
     return rule;
 }
@@ -411,7 +466,8 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
             continue;
         if (proposal->failover_record) {
             struct safety_refusal refusal = { 0 };
-            if (rule_failover_replacements_capped(world, proposal, failover_admitted, &refusal)) {
+            if (enabled("failover_replacements_capped") &&
+                rule_failover_replacements_capped(world, proposal, failover_admitted, &refusal)) {
                 record_refusal(outcome, proposal, &refusal);
                 continue;
             }
@@ -420,7 +476,7 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
         if (proposal->effect == EFFECT_CREATE_MEMBER) {
             struct safety_budget *left = &budget[proposal->component];
             struct safety_refusal refusal = { 0 };
-            if (rule_bounded_creates(world, proposal, left, &refusal)) {
+            if (enabled("bounded_creates") && rule_bounded_creates(world, proposal, left, &refusal)) {
                 record_refusal(outcome, proposal, &refusal);
                 continue;
             }

@@ -30,7 +30,10 @@
  *       and pass, and none while another member is being disrupted (a PD
  *       or TiKV pod terminating, a TiKV store Offline, a desired PD or TiKV
  *       member whose pod is missing or not ready) unless it concerns that
- *       same member.
+ *       same member; and none until PD's members, health and stores were
+ *       read again after the operator's last PD write
+ *       (pd_snapshot_data.written_ms): the store that write took Offline
+ *       would otherwise still look Up.
  *   pd_quorum_kept  (Never 1) a PD member is taken down only if the other
  *       healthy members still form a quorum of the PD members, and never
  *       while it is the leader (transfer leadership first); a one-member
@@ -183,5 +186,21 @@ bool safety_arbitrate(const struct safety_world *world, struct proposals *propos
                       struct safety_outcome *outcome);
 
 const char *concern_name(enum concern concern); /* "bring-up", "failover", ... */
+
+/*
+ * Test-only seam: the deterministic simulation's mutation check (test/dst)
+ * disables one rule at a time to prove that the simulation notices. While
+ * a rule is disabled the arbiter skips it, as if it were not written; every
+ * other rule still holds. Nothing in the operator calls this, and with no
+ * rule disabled (the default, and after safety_disable_rule(NULL)) the
+ * arbiter is exactly as described above. Process-wide; one rule at a time
+ * (a new call replaces the previous one). False, and nothing changed, for a
+ * name that is not in safety_rule_names.
+ */
+extern const char *const safety_rule_names[];
+extern const size_t safety_rule_count;
+bool safety_disable_rule(const char *name);
+/* The disabled rule's name, or NULL. */
+const char *safety_disabled_rule(void);
 
 #endif

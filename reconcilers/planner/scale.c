@@ -27,7 +27,10 @@
  * Then the claim: deleted under pvReclaimPolicy Delete, otherwise marked
  * deferred (kept, never reused); then PD forgets the Tombstone. A store
  * Offline whose member is desired again (replicas raised) is set back Up:
- * the scale-in is cancelled and nothing was deleted.
+ * the scale-in is cancelled and nothing was deleted. A PD member wanted
+ * again after PD removed it starts again on a clean disk (its pod
+ * deleted and its claim handled as a scale-in's: deleted under
+ * pvReclaimPolicy Delete, else kept deferred, never reused).
  *
  * Named waits (each a Normal Event `Scaling` and a requeue; a wait past
  * SCALE_IN_STALL_MS becomes a Warning `ScaleInStalled` with the way out):
@@ -44,6 +47,9 @@
 
 /* PingCAP waits 5 x the 30 s resync for a TiKV that never registers. */
 #define SCALE_STORELESS_GRACE_MS (150 * 1000)
+/* A PD pod PD does not list has left (or never joined) only if PD was read
+ * this long after the pod started: a new member appears within seconds. */
+#define SCALE_PD_JOIN_MS (15 * 1000)
 /* A store Offline longer than this is reported as stalled. */
 #define SCALE_IN_STALL_MS (30 * 60 * 1000)
 
@@ -255,6 +261,17 @@ static bool scale_in_pd(struct planning *p, const struct member_row *row)
     }
     if (row->pod && row->terminating)
         return planner_wait(p, CONCERN_SCALE, TC_PD, false, "Scaling", "%s", "scaling in pd: waiting for the pod to stop");
+    /* Found by test/dst seed 1629: a member that had just joined (PD read
+     * before it did) looked as if it had left; deleting its pod took a
+     * 2-member PD below quorum. */
+    const struct pd_snapshot_data *pd = p->world->pd;
+    if (row->pod && row->pod->start_ms &&
+        (!pd || pd->parts[PD_PART_MEMBERS].last_success_wall_ms < row->pod->start_ms + SCALE_PD_JOIN_MS)) {
+        char text[PLANNER_MESSAGE_MAX];
+        planner_format(text, sizeof text, "scaling in pd waits: %s may be joining PD (PD not read since it started)",
+                       row->name);
+        return planner_wait(p, CONCERN_SCALE, TC_PD, false, "Scaling", "%s", text);
+    }
     if (row->pod)
         return delete_pod(p, row, "it left the PD cluster");
     return row->pvc ? reclaim(p, row) : true;
@@ -310,6 +327,45 @@ static bool scale_in_tikv(struct planning *p, const struct member_row *row)
         return delete_pod(p, row, row->store ? "its store is Tombstone" : "it never registered a store");
     }
     return row->pvc ? reclaim(p, row) : true;
+}
+
+/* A wanted PD member whose pod runs but PD no longer lists it (its removal
+ * went through, then replicas were raised again; found by test/dst seed
+ * 881): it never rejoins from the same disk, so it starts again clean —
+ * its pod is deleted and its claim goes as after a scale-in (deleted or
+ * deferred per policy), then scale-out creates it joining PD. A pod that
+ * has not been running SCALE_STORELESS_GRACE_MS may still be joining. */
+static bool recycle_removed_pd_members(struct planning *p)
+{
+    if (!p->pd.members_fresh || !p->pd.bootstrapped)
+        return true;
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(&p->members, TC_PD, &count);
+    for (size_t i = 0; i < count; i++) {
+        const struct member_row *row = &rows[i];
+        if (!row->desired || !row->pod || row->terminating || row->pd_member || !row->pod->start_ms ||
+            p->world->now_ms - row->pod->start_ms < SCALE_STORELESS_GRACE_MS)
+            continue;
+        struct plan *into = disrupt(p, DISRUPTION_REMOVE_MEMBER, row, "PD no longer lists it");
+        char uid[OBJECT_UID_SIZE];
+        if (!into || !plan_delete(into, &kube_resource_pods, row->pod->meta.name, object_uid(&row->pod->meta, uid),
+                                  "scale out: a removed PD member starts again clean"))
+            return planner_out_of_memory(p);
+        const char *policy = p->cluster->spec.pv_reclaim_policy;
+        bool delete_claim = policy && strcmp(policy, "Delete") == 0;
+        if (row->pvc && delete_claim &&
+            !plan_delete(into, &kube_resource_pvcs, row->pvc->meta.name, object_uid(&row->pvc->meta, uid),
+                         "scale out: a removed PD member starts again clean"))
+            return planner_out_of_memory(p);
+        if (row->pvc && !delete_claim && !row->pvc_deferred &&
+            !stamp(p, into, &kube_resource_pvcs, row->pvc->meta.name, ANNOTATION_PVC_DEFER_DELETING,
+                   "scale out: a removed PD member's claim is kept, deferred"))
+            return planner_out_of_memory(p);
+        plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+        return planner_tell(p, CONCERN_SCALE, into, false, "Scaling", "scaling out pd: %s runs but PD no longer lists it: it starts again on a "
+                    "clean disk", row->name);
+    }
+    return true;
 }
 
 /* Desired TiKV members whose store is Offline: the scale-in is cancelled. */
@@ -391,6 +447,8 @@ bool scale_propose(struct planning *p)
         if (!p->component[component].present)
             continue;
         if (!check_delete_slots(p, component))
+            return false;
+        if (component == TC_PD && !recycle_removed_pd_members(p))
             return false;
         if (!scale_out(p, component) || !scale_in(p, component))
             return false;

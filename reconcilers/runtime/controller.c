@@ -5,6 +5,7 @@
 #include "reactor/workqueue.h"
 #include "reactor/workqueue_metrics.h"
 #include "reconcilers/runtime/executor.h"
+#include "reconcilers/runtime/expectations.h"
 #include "reconcilers/runtime/observe.h"
 #include "reconcilers/runtime/validation_memo.h"
 #include "reconcilers/planner/observed.h"
@@ -17,6 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How often a cluster waiting for its own deletes to show is looked at,
+ * and how long at most it waits for them. */
+#define EXPECTATIONS_RECHECK_MS 100
+#define EXPECTATIONS_DEADLINE_MS 30000
+
 struct controller {
     struct controller_options options;
     struct manager *manager;
@@ -28,6 +34,7 @@ struct controller {
     struct pd_snapshots *snapshots;
     struct executor *executor;
     struct validation_memo *validation; /* each cluster's problems, once per generation */
+    struct expectations *expectations;  /* pod deletes sent, not yet in the cache */
     uv_timer_t resync;
     bool leading;
     bool was_synced;
@@ -46,6 +53,7 @@ struct reconcile {
     struct controller *controller;
     char *key;
     uint64_t started_ms;
+    bool writes_pd;   /* the plan writes to PD: read PD again once it ran */
 };
 
 static bool may_write(const struct controller *controller)
@@ -169,6 +177,14 @@ static void on_executed(const struct executor_result *result, void *data)
     struct reconcile *reconcile = data;
     struct controller *controller = reconcile->controller;
     const char *key = reconcile->key;
+    if (reconcile->writes_pd && controller->snapshots) {
+        /* What the write did is read back before the next disruption
+         * (rule one_disruption_at_a_time waits for it). */
+        struct pd_snapshot *snapshot = pd_snapshots_get(controller->snapshots, key);
+        if (snapshot) pd_snapshot_refresh_now(snapshot);
+    }
+    if (result->failed || result->incomplete || result->refused)
+        expectations_forget(controller->expectations, key); /* a delete may not have happened */
     if (controller->queue) {
         if (result->failed || result->incomplete) {
             count_reconcile(controller, "error", reconcile->started_ms);
@@ -225,6 +241,7 @@ static bool plan_cluster(struct controller *controller, const char *key, struct 
         /* Gone: its objects go by garbage collection; stop polling its PD. */
         pd_snapshots_remove(controller->snapshots, key);
         validation_memo_remove(controller->validation, key);
+        expectations_forget(controller->expectations, key);
         return false;
     }
     char uid[OBJECT_UID_SIZE];
@@ -280,6 +297,13 @@ static void reconcile_key(struct workqueue *queue, const char *key, void *data)
         workqueue_done(queue, key);
         return;
     }
+    /* A pod this controller deleted may still look alive in the cache:
+     * plan once the cache shows it (expectations.h). */
+    if (expectations_pending(controller->expectations, key, cache_of(controller, MANAGER_PODS), started)) {
+        workqueue_done(queue, key);
+        workqueue_add_after(queue, key, EXPECTATIONS_RECHECK_MS);
+        return;
+    }
     struct plan plan = {0};
     if (!plan_cluster(controller, key, &plan)) {
         plan_free(&plan);
@@ -298,7 +322,16 @@ static void reconcile_key(struct workqueue *queue, const char *key, void *data)
         workqueue_add_rate_limited(queue, key);
         return;
     }
-    *reconcile = (struct reconcile){ controller, copy, started };
+    *reconcile = (struct reconcile){ controller, copy, started, false };
+    for (size_t i = 0; i < plan.count; i++)
+        if (plan.actions[i].kind >= ACTION_PD_DELETE_MEMBER) reconcile->writes_pd = true;
+    struct pd_snapshot *snapshot = reconcile->writes_pd ? pd_snapshots_get(controller->snapshots, key) : NULL;
+    if (snapshot) pd_snapshot_note_write(snapshot);
+    if (!expectations_expect(controller->expectations, key, &plan, started + EXPECTATIONS_DEADLINE_MS)) {
+        /* Out of memory: without the memory of its deletes the next plan
+         * could disrupt twice; run nothing now and retry. */
+        plan.incomplete = true;
+    }
     if (plan.requeue_after_ms) workqueue_add_after(queue, key, (int64_t)plan.requeue_after_ms);
     if (log_enabled(LOG_DEBUG)) {
         for (size_t i = 0; i < plan.count; i++) {
@@ -374,6 +407,7 @@ int controller_start(const struct controller_options *options, struct controller
     if (rc == 0 && !controller->snapshots) rc = -ENOMEM;
     if (rc == 0) rc = executor_new(&executor_options, &controller->executor);
     if (rc == 0 && !(controller->validation = validation_memo_new())) rc = -ENOMEM;
+    if (rc == 0 && !(controller->expectations = expectations_new())) rc = -ENOMEM;
     if (rc == 0) {
         controller->enqueuer = (struct cluster_enqueuer){ .queue = controller->queue };
         rc = manager_add_enqueuer(controller->manager, &controller->enqueuer);
@@ -417,6 +451,7 @@ static void part_closed(void *data)
     void (*closed)(void *) = controller->closed;
     void *closed_data = controller->closed_data;
     validation_memo_free(controller->validation);
+    expectations_free(controller->expectations);
     free(controller);
     if (closed) closed(closed_data);
 }

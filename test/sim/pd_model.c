@@ -16,6 +16,7 @@ struct pd_process {
                      * store became Tombstone while this pod existed (a real
                      * TiKV then exits and never registers again from the
                      * same disk; only a new pod does) */
+    bool gone;      /* TiKV: the pod was deleted (its next pod is a new one) */
 };
 
 struct pd_region {
@@ -660,6 +661,7 @@ bool pd_model_tikv_pod(struct pd_model *model, const char *pod, bool running, co
     if (!process || (version && !replace_string(&process->version, version)))
         return false;
     process->running = running;
+    process->gone = false;
     return true;
 }
 
@@ -671,6 +673,7 @@ bool pd_model_tikv_pod_gone(struct pd_model *model, const char *pod)
         return false;
     process->running = false;
     process->removed = false; /* a new pod of this name starts on what it is given */
+    process->gone = true;
     return true;
 }
 
@@ -900,6 +903,18 @@ bool pd_model_tikv_running(const struct pd_model *model, const char *pod)
 }
 
 size_t pd_model_region_count(const struct pd_model *model) { return model->region_count; }
+
+bool pd_model_region_at(const struct pd_model *model, size_t index, const uint64_t **peers,
+                        unsigned *peer_count, unsigned *leader)
+{
+    if (index >= model->region_count)
+        return false;
+    const struct pd_region *region = &model->regions[index];
+    *peers = region->peers;
+    *peer_count = region->peer_count;
+    *leader = region->leader;
+    return true;
+}
 
 bool pd_model_regions_replicated(const struct pd_model *model)
 {
@@ -1449,8 +1464,9 @@ void pd_model_advance(struct pd_model *model)
     for (size_t i = 0; i < model->store_count; i++) {
         struct pd_model_store *store = &model->stores[i];
         if (store->state == PD_STORE_OFFLINE && store->region_count == 0) {
+            /* A pod already deleted is not marked: its next pod is new. */
             for (size_t p = 0; p < model->tikv_pod_count; p++)
-                if (strcmp(model->tikv_pods[p].pod, store->pod) == 0)
+                if (strcmp(model->tikv_pods[p].pod, store->pod) == 0 && !model->tikv_pods[p].gone)
                     model->tikv_pods[p].removed = true;
             store->state = PD_STORE_TOMBSTONE;
             store->node_state = PD_NODE_REMOVED;

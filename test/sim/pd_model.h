@@ -229,6 +229,10 @@ bool pd_model_store_pause_heartbeats(struct pd_model *model, uint64_t id, bool p
 /* Whether the TiKV pod's process runs (its status port answers). */
 bool pd_model_tikv_running(const struct pd_model *model, const char *pod);
 size_t pd_model_region_count(const struct pd_model *model);
+/* Region `index` (< pd_model_region_count): its peers' store ids (valid until
+ * the model changes), how many, and which of them leads. False past the end. */
+bool pd_model_region_at(const struct pd_model *model, size_t index, const uint64_t **peers,
+                        unsigned *peer_count, unsigned *leader);
 /* Regions whose peers are all placed (what /cluster/status calls initialized). */
 bool pd_model_regions_replicated(const struct pd_model *model);
 

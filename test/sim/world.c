@@ -773,6 +773,10 @@ bool world_recover_node(struct world *world, const char *name)
     if (!node->failed) return true;
     node->failed = false;
     world_timer_at(world, &node->heartbeat, world_now(world));
+    /* Back before it was marked unreachable: the kubelet catches up with
+     * what happened meanwhile (a pod deleted while it was down must still
+     * stop). Marked unreachable, the first heartbeat does it. */
+    if (!node->unreachable) kubelet_node_recovered(world, node);
     return true;
 }
 

@@ -243,6 +243,32 @@ static void no_disruption_while_a_member_goes_down(void)
     done();
 }
 
+/* Found by the deterministic simulation (test/dst seed 174): a store the
+ * operator had just deleted still looked Up in PD data read before the
+ * write, and a PD scale-in went at the same time. No disruption starts
+ * until PD's members, health and stores were read after the last write. */
+static void no_disruption_before_pd_is_read_after_a_write(void)
+{
+    REQUIRE(running(NULL));
+    for (int part = 0; part < PD_PART_COUNT; part++)
+        W.pd.parts[part].last_attempt_ms = 5000;
+    CHECK_VERDICT(NULL, CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    W.pd.written_ms = 6000; /* delete-store sent after the last read */
+    CHECK_VERDICT("one_disruption_at_a_time", CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    CHECK_STR(outcome.first_refusal.message,
+              "scale waits: test: PD has not been read since the operator's last PD write (rule one_disruption_at_a_time)");
+    /* Stores read again, members not yet: still waits. */
+    W.pd.parts[PD_PART_STORES].last_attempt_ms = 6500;
+    CHECK_VERDICT("one_disruption_at_a_time", CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    W.pd.parts[PD_PART_MEMBERS].last_attempt_ms = 6500;
+    W.pd.parts[PD_PART_HEALTH].last_attempt_ms = 6600;
+    CHECK_VERDICT(NULL, CONCERN_SCALE, DISRUPTION_REMOVE_MEMBER, TC_PD, 2);
+    /* Every disruption waits for it, TiDB's too. */
+    W.pd.written_ms = 7000;
+    CHECK_VERDICT("one_disruption_at_a_time", CONCERN_UPGRADE, DISRUPTION_RESTART, TC_TIDB, 0);
+    done();
+}
+
 static void failover_goes_before_upgrade(void)
 {
     REQUIRE(running(NULL));
@@ -287,6 +313,33 @@ static void pd_quorum_kept(void)
     /* No PD member known at all: nothing to keep (bootstrap). */
     W.pd.members.count = 0;
     CHECK_VERDICT(NULL, CONCERN_UPGRADE, DISRUPTION_RESTART, TC_PD, 1);
+    done();
+}
+
+/* The test-only seam (safety_disable_rule): one named rule skipped, the
+ * others still judged, everything back once re-enabled. */
+static void a_disabled_rule_is_skipped_and_only_that_one(void)
+{
+    REQUIRE(running(NULL));
+    CHECK(!safety_disable_rule("no_such_rule"));
+    CHECK(safety_disabled_rule() == NULL);
+    CHECK_VERDICT("pd_quorum_kept", CONCERN_UPGRADE, DISRUPTION_RESTART, TC_PD, 0);
+    for (size_t i = 0; i < safety_rule_count; i++)
+        CHECK(safety_disable_rule(safety_rule_names[i]));
+    CHECK(safety_disable_rule("pd_quorum_kept"));
+    CHECK_STR(safety_disabled_rule(), "pd_quorum_kept");
+    /* The leader restart the rule refuses now goes... */
+    CHECK_VERDICT(NULL, CONCERN_UPGRADE, DISRUPTION_RESTART, TC_PD, 0);
+    /* ...while another rule still refuses what it refuses. */
+    W.stores[1].state_name = PD_STORE_DOWN;
+    CHECK_VERDICT("up_stores_kept", CONCERN_SCALE, DISRUPTION_DELETE_STORE, TC_TIKV, 0);
+    W.stores[1].state_name = PD_STORE_UP;
+    /* An unknown name leaves the disabled rule as it was. */
+    CHECK(!safety_disable_rule("no_such_rule"));
+    CHECK_STR(safety_disabled_rule(), "pd_quorum_kept");
+    CHECK(safety_disable_rule(NULL));
+    CHECK(safety_disabled_rule() == NULL);
+    CHECK_VERDICT("pd_quorum_kept", CONCERN_UPGRADE, DISRUPTION_RESTART, TC_PD, 0);
     done();
 }
 
@@ -515,8 +568,10 @@ int main(int argc, char **argv)
         TEST_CASE(table_reads_delete_slots),
         TEST_CASE(one_disruption_per_pass),
         TEST_CASE(no_disruption_while_a_member_goes_down),
+        TEST_CASE(no_disruption_before_pd_is_read_after_a_write),
         TEST_CASE(failover_goes_before_upgrade),
         TEST_CASE(pd_quorum_kept),
+        TEST_CASE(a_disabled_rule_is_skipped_and_only_that_one),
         TEST_CASE(tikv_leaders_evicted_first),
         TEST_CASE(store_data_kept_until_tombstone),
         TEST_CASE(up_stores_kept),

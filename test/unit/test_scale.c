@@ -166,6 +166,14 @@ static void pd_leader_moves_before_it_leaves(void)
     W.health[1] = W.health[2];
     W.pd.members.count = W.pd.health.count = 2;
     W.pd.members.leader = W.members[1];
+    /* Found by test/dst seed 1629: PD's answer must be newer than the pod,
+     * or the member may be joining rather than gone. */
+    pod_named("basic-pd-0")->start_ms = PLANNER_WORLD_NOW_MS - 60000;
+    W.pd.parts[PD_PART_MEMBERS].last_success_wall_ms = PLANNER_WORLD_NOW_MS - 50000;
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 0);
+    CHECK_STR(event("Scaling"), "scaling in pd waits: basic-pd-0 may be joining PD (PD not read since it started)");
+    W.pd.parts[PD_PART_MEMBERS].last_success_wall_ms = PLANNER_WORLD_NOW_MS - 1000;
     REQUIRE(planner_world_run(&W));
     CHECK_PLAN("delete pods basic-pd-0; event Normal Scaling; update-status tidbclusters basic");
     remove_pod("basic-pd-0");
@@ -182,6 +190,51 @@ static void pd_member_removal_keeps_quorum(void)
     CHECK(plan_count(&W.plan, ACTION_PD_DELETE_MEMBER) == 0);
     CHECK_STR(event("FailedScaleIn"), "scale waits: replicas lowered: only 1 other PD members are healthy, 2 needed "
                                       "for quorum (rule pd_quorum_kept)");
+    planner_world_done(&W);
+}
+
+/* Found by test/dst: PD 2 -> 1 while pd-1's node was lost. Without pd-1, PD
+ * has no quorum and never answers, so pd-1 cannot be removed; it gets its
+ * pod back (its claim kept it a member), and is removed once PD answers. */
+static void pd_member_lost_while_scaled_in_comes_back_while_pd_cannot_answer(void)
+{
+    REQUIRE(running_with(spec_json(1, 3, 2, NULL, NULL)));
+    remove_pod("basic-pd-2");
+    W.health[2].health = false;
+    W.pd.parts[PD_PART_MEMBERS].last_error.kind = PD_ERROR_HTTP; /* 503: no leader */
+    W.pd.parts[PD_PART_MEMBERS].last_error.status = 503;
+    REQUIRE(planner_world_run(&W));
+    char *text = plan_text();
+    CHECK(text && strstr(text, "create pods basic-pd-2"));
+    CHECK(plan_count(&W.plan, ACTION_PD_DELETE_MEMBER) == 0);
+    free(text);
+    /* PD answers again: the removal goes on, the pod is not given back. */
+    W.pd.parts[PD_PART_MEMBERS].last_error.kind = PD_ERROR_NONE;
+    W.pd.parts[PD_PART_MEMBERS].last_error.status = 0;
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("pd delete-member basic-pd-2; event Normal Scaling; update-status tidbclusters basic");
+    planner_world_done(&W);
+}
+
+/* Found by test/dst seed 881: PD removed pd-2 (a scale-in), then replicas
+ * went back up before its pod was deleted. PD never lets it rejoin from
+ * that disk: its pod goes and its claim is kept deferred (Retain), so
+ * scale-out brings it back clean. A pod that just started may be joining. */
+static void pd_member_wanted_again_after_pd_removed_it_starts_clean(void)
+{
+    REQUIRE(running_with(spec_json(3, 3, 2, NULL, NULL)));
+    W.pd.members.count = W.pd.health.count = 2; /* PD lists pd-0 and pd-1 */
+    struct kube_pod *pod = pod_named("basic-pd-2");
+    REQUIRE(pod);
+    pod->start_ms = PLANNER_WORLD_NOW_MS - 10000;
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 0); /* may still be joining */
+    pod->start_ms = PLANNER_WORLD_NOW_MS - 200000;
+    REQUIRE(planner_world_run(&W));
+    CHECK_PLAN("delete pods basic-pd-2; patch persistentvolumeclaims pd-basic-pd-2; event Normal Scaling; "
+               "update-status tidbclusters basic");
+    CHECK_STR(event("Scaling"), "scaling out pd: basic-pd-2 runs but PD no longer lists it: it starts again on a "
+                                "clean disk");
     planner_world_done(&W);
 }
 
@@ -337,6 +390,8 @@ int main(int argc, char **argv)
         TEST_CASE(tidb_scales_out_one_at_a_time_behind_health),
         TEST_CASE(pd_leader_moves_before_it_leaves),
         TEST_CASE(pd_member_removal_keeps_quorum),
+        TEST_CASE(pd_member_lost_while_scaled_in_comes_back_while_pd_cannot_answer),
+        TEST_CASE(pd_member_wanted_again_after_pd_removed_it_starts_clean),
         TEST_CASE(tikv_scale_in_waits_for_tombstone),
         TEST_CASE(tikv_claim_deleted_under_delete_policy_only_after_tombstone),
         TEST_CASE(tikv_scale_in_refused_below_max_replicas),

@@ -359,6 +359,23 @@ static void stores_delete_drain_tombstone(void)
     for (size_t i = 0; i < pd_model_store_count(model); i++)
         peers += pd_model_store_at(model, i)->region_count;
     CHECK_INT(peers, 40 * 3); /* every region still has its 3 peers */
+    /* Region by region: 3 peers on distinct stores, none on store 4, the
+     * leader one of them. */
+    const uint64_t *region_peers = NULL;
+    unsigned peer_count = 0, leader = 0;
+    size_t regions_seen = 0;
+    for (size_t r = 0; pd_model_region_at(model, r, &region_peers, &peer_count, &leader); r++) {
+        regions_seen++;
+        CHECK_INT(peer_count, 3);
+        CHECK(leader < peer_count);
+        for (unsigned p = 0; p < peer_count; p++) {
+            CHECK(region_peers[p] != 4);
+            for (unsigned q = p + 1; q < peer_count; q++)
+                CHECK(region_peers[p] != region_peers[q]);
+        }
+    }
+    CHECK_INT(regions_seen, 40);
+    CHECK(!pd_model_region_at(model, 40, &region_peers, &peer_count, &leader));
     CHECK_INT(pd_model_store_delete(model, 4, false, msg), 410);
     CHECK_STR(msg, "[PD:core:ErrStoreRemoved]store 4 has been removed");
     CHECK_INT(pd_model_store_delete(model, 9, false, msg), 404);
@@ -386,6 +403,19 @@ static void stores_delete_drain_tombstone(void)
     CHECK_INT(pd_model_store_count(model), 4);
     CHECK_STR(state_of(model, 5), "Up");
     CHECK(strcmp(pd_model_store_find(model, 5)->pod, "basic-tikv-3") == 0);
+
+    /* Found by test/dst: the pod is deleted first (lost with its node),
+     * then its store goes Offline and Tombstone. The next pod of the name
+     * is new: it registers a store. */
+    REQUIRE(pd_model_tikv_pod_gone(model, "basic-tikv-3"));
+    CHECK_INT(pd_model_store_delete(model, 5, false, msg), 200);
+    run_for(model, 60000);
+    CHECK_STR(state_of(model, 5), "Tombstone");
+    CHECK_INT(pd_model_remove_tombstones(model, msg), 200);
+    REQUIRE(pd_model_tikv_pod(model, "basic-tikv-3", true, NULL));
+    run_for(model, 100);
+    CHECK_INT(pd_model_store_count(model), 4);
+    CHECK_STR(state_of(model, 6), "Up");
     pd_model_free(model);
 }
 

@@ -778,6 +778,25 @@ static void unreachable_node_pods_are_evicted_and_wait(void)
     teardown(&f);
 }
 
+/* Found by test/dst (seed 174): a pod deleted while its node was briefly
+ * down (back before the grace period) stayed Terminating for ever. */
+static void pod_deleted_during_a_short_failure_stops_after_it(void)
+{
+    struct fixture f;
+    REQUIRE(setup(&f));
+    REQUIRE(create_pod(&f, "victim", "\"nodeSelector\":{\"kubernetes.io/hostname\":\"node-a1\"}", NULL));
+    settle(&f, 2000);
+    CHECK(world_fail_node(f.world, "node-a1"));
+    settle(&f, 5000);
+    REQUIRE(delete(&f, "pods", "default", "victim"));
+    settle(&f, 5000);
+    CHECK(pod_field(&f, "victim", "metadata.deletionTimestamp") != NULL); /* nobody to stop it */
+    CHECK(world_recover_node(f.world, "node-a1"));
+    settle(&f, 3000);
+    CHECK(pod_field(&f, "victim", "metadata.name") == NULL);
+    teardown(&f);
+}
+
 static void deleted_node_pods_are_collected(void)
 {
     struct fixture f;
@@ -1038,6 +1057,7 @@ int main(int argc, char **argv)
         TEST_CASE(node_failure_and_recovery),
         TEST_CASE(unreachable_node_pods_are_evicted_and_wait),
         TEST_CASE(deleted_node_pods_are_collected),
+        TEST_CASE(pod_deleted_during_a_short_failure_stops_after_it),
         TEST_CASE(speed_shortens_delays),
         TEST_CASE(config_parse_rejects_bad_input),
         TEST_CASE(runs_on_a_uv_loop),
