@@ -442,11 +442,29 @@ static bool set_activity_conditions(const struct planning *p, struct tidbcluster
         else
             planner_format(paused, sizeof paused, "%s", PAUSED_MESSAGE);
     }
+    /* The roll's state per component: "(up to date: pd 3/3, tikv 1/3, tidb 0/2)". */
+    char upgrading[PLANNER_MESSAGE_MAX] = "";
+    if (!p->paused && p->progress[CONCERN_UPGRADE][0]) {
+        char counts[160] = "";
+        for (int c = 0; c < TC_COMPONENT_COUNT; c++) {
+            size_t count = 0, current = 0, members = 0;
+            const struct member_row *rows = member_table_rows(&p->members, (enum tc_component)c, &count);
+            for (size_t i = 0; i < count; i++) {
+                if (!rows[i].desired || !rows[i].existing)
+                    continue;
+                members++;
+                current += rows[i].pod && !rows[i].out_of_date;
+            }
+            if (members)
+                planner_format(counts + strlen(counts), sizeof counts - strlen(counts), "%s%s %zu/%zu",
+                               counts[0] ? ", " : "", tidbcluster_component_name((enum tc_component)c), current, members);
+        }
+        planner_format(upgrading, sizeof upgrading, "%s (up to date: %s)", p->progress[CONCERN_UPGRADE], counts);
+    }
     return set_activity_condition(next, "Scaling", "ScaleInProgress", p->paused ? "" : p->progress[CONCERN_SCALE],
                                   "no scale in progress", now) &&
-           set_activity_condition(next, "Upgrading", "UpgradeInProgress",
-                                  p->paused ? "" : p->progress[CONCERN_UPGRADE], "every member runs the current spec",
-                                  now) &&
+           set_activity_condition(next, "Upgrading", "UpgradeInProgress", upgrading,
+                                  "every member runs the current spec", now) &&
            set_activity_condition(next, "Failover", "FailoverInProgress",
                                   p->paused ? "" : p->progress[CONCERN_FAILOVER], "no failover in progress", now) &&
            set_activity_condition(next, "Paused", "Paused", paused, "not paused", now);

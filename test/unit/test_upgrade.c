@@ -177,7 +177,8 @@ static void pd_rolls_highest_first_and_the_leader_last(void)
     CHECK_STR(event("Upgrading"), "upgrading pd: restarting basic-pd-2 with the new spec (a PD member)");
     CHECK_STR(phase("pd"), "Upgrade");
     CHECK_STR(phase("tikv"), "Normal");
-    CHECK_STR(condition("Upgrading"), "True: upgrading pd: restarting basic-pd-2 with the new spec (a PD member)");
+    CHECK_STR(condition("Upgrading"), "True: upgrading pd: restarting basic-pd-2 with the new spec (a PD member) (up "
+                                      "to date: pd 0/3, tikv 0/3, tidb 0/2)");
     /* Back on the new spec but not a healthy member yet: nothing else goes. */
     restarted("basic-pd-2", true);
     W.health[2].health = false;
@@ -213,7 +214,7 @@ static void pd_restart_refused_without_quorum(void)
     CHECK_STR(event("Waiting"), "upgrade waits: a PD member: only 1 other PD members are healthy, 2 needed for quorum "
                                 "(rule pd_quorum_kept)");
     CHECK_STR(condition("Upgrading"), "True: upgrade waits: a PD member: only 1 other PD members are healthy, 2 "
-                                      "needed for quorum (rule pd_quorum_kept)");
+                                      "needed for quorum (rule pd_quorum_kept) (up to date: pd 0/3, tikv 0/3, tidb 0/2)");
     planner_world_done(&W);
 }
 
