@@ -335,6 +335,41 @@ static bool scale_in_tikv(struct planning *p, const struct member_row *row)
  * its pod is deleted and its claim goes as after a scale-in (deleted or
  * deferred per policy), then scale-out creates it joining PD. A pod that
  * has not been running SCALE_STORELESS_GRACE_MS may still be joining. */
+/* A TiKV member wanted again after its store went Tombstone (replicas
+ * raised once PD had removed the store, found by test/dst seed 840): a
+ * Tombstone store never comes back, so the member starts again clean —
+ * its pod goes and its claim is deleted or marked as after a scale-in,
+ * then scale-out makes it anew with a new store. */
+static bool recycle_tombstoned_tikv_members(struct planning *p)
+{
+    if (!p->pd.stores_fresh)
+        return true;
+    size_t count = 0;
+    const struct member_row *rows = member_table_rows(&p->members, TC_TIKV, &count);
+    for (size_t i = 0; i < count; i++) {
+        const struct member_row *row = &rows[i];
+        if (!row->desired || !row->existing || !row->store || !row->store_tombstone || row->failure)
+            continue;
+        if (row->pod && row->terminating)
+            continue; /* going */
+        if (row->pod) {
+            struct plan *into = disrupt(p, DISRUPTION_REMOVE_MEMBER, row, "its store is Tombstone");
+            char uid[OBJECT_UID_SIZE];
+            if (!into || !plan_delete(into, &kube_resource_pods, row->pod->meta.name, object_uid(&row->pod->meta, uid),
+                                      "scale out: a TiKV member whose store is Tombstone starts again clean"))
+                return planner_out_of_memory(p);
+            plan_requeue_after(p->plan, PLANNER_WAIT_REQUEUE_MS);
+            return planner_tell(p, CONCERN_SCALE, into, false, "Scaling",
+                                "scaling out tikv: %s runs but its store %llu is Tombstone: it starts again on a clean "
+                                "disk",
+                                row->name, (unsigned long long)row->store->id);
+        }
+        if (row->pvc && !row->pvc_deferred)
+            return reclaim(p, row);
+    }
+    return true;
+}
+
 static bool recycle_removed_pd_members(struct planning *p)
 {
     if (!p->pd.members_fresh || !p->pd.bootstrapped)
@@ -449,6 +484,8 @@ bool scale_propose(struct planning *p)
         if (!check_delete_slots(p, component))
             return false;
         if (component == TC_PD && !recycle_removed_pd_members(p))
+            return false;
+        if (component == TC_TIKV && !recycle_tombstoned_tikv_members(p))
             return false;
         if (!scale_out(p, component) || !scale_in(p, component))
             return false;

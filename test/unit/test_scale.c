@@ -240,6 +240,25 @@ static void pd_member_wanted_again_after_pd_removed_it_starts_clean(void)
 
 /* ---- TiKV ---- */
 
+/* Found by test/dst seed 840: replicas raised again after PD had already
+ * made the leaving store Tombstone — a Tombstone store never returns. */
+static void tikv_member_wanted_after_its_store_is_tombstone_starts_clean(void)
+{
+    REQUIRE(running_with(spec_json(3, 3, 2, NULL, NULL)));
+    W.stores[2].state_name = PD_STORE_TOMBSTONE;
+    W.stores[2].state = PD_STORE_STATE_TOMBSTONE;
+    REQUIRE(planner_world_run(&W));
+    CHECK(plan_count(&W.plan, ACTION_DELETE) == 1);
+    CHECK_STR(event("Scaling"), "scaling out tikv: basic-tikv-2 runs but its store 3 is Tombstone: it starts again on "
+                                "a clean disk");
+    remove_pod("basic-tikv-2");
+    REQUIRE(planner_world_run(&W));
+    /* Its claim is kept, marked, never reused (Retain); scale-out follows. */
+    CHECK(plan_count(&W.plan, ACTION_MERGE_PATCH) == 1);
+    CHECK(plan_count(&W.plan, ACTION_PD_SET_STORE_UP) == 0);
+    planner_world_done(&W);
+}
+
 static void tikv_scale_in_waits_for_tombstone(void)
 {
     REQUIRE(running_with(spec_json(3, 3, 2, NULL, NULL)));
@@ -393,6 +412,7 @@ int main(int argc, char **argv)
         TEST_CASE(pd_member_lost_while_scaled_in_comes_back_while_pd_cannot_answer),
         TEST_CASE(pd_member_wanted_again_after_pd_removed_it_starts_clean),
         TEST_CASE(tikv_scale_in_waits_for_tombstone),
+        TEST_CASE(tikv_member_wanted_after_its_store_is_tombstone_starts_clean),
         TEST_CASE(tikv_claim_deleted_under_delete_policy_only_after_tombstone),
         TEST_CASE(tikv_scale_in_refused_below_max_replicas),
         TEST_CASE(tikv_scale_in_refused_while_another_store_is_down),
