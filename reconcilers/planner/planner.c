@@ -6,9 +6,9 @@
  *               a Warning FailedValidation; fixing the spec resumes on the
  *               next pass since nothing is remembered;
  *   assess    → the member table and facts (members.c, assess.c);
- *   propose   → the concern planners (bringup.c: missing objects behind
- *               the bring-up gates), skipped when paused (rule
- *               paused_writes_only_status);
+ *   propose   → the concern planners — bringup.c (missing objects behind
+ *               the bring-up gates), failover.c, scale.c, upgrade.c —
+ *               skipped when paused (rule paused_writes_only_status);
  *   arbitrate → the safety arbiter admits proposals into the plan
  *               (safety.c); a refused one becomes a Normal Event
  *               "Waiting" with the rule's message and a requeue;

@@ -9,8 +9,8 @@
  *               derived from it — per component counts, what blocks it,
  *               whether its gate is open; what PD says and whether it is
  *               fresh.
- *   2. propose  the concern planners (bringup.c today; scale, upgrade,
- *               failover next) read the table and propose actions with a
+ *   2. propose  the concern planners (bringup.c, failover.c, scale.c,
+ *               upgrade.c) read the table and propose actions with a
  *               reason (safety.h); none writes the plan itself.
  *   3. arbitrate (safety.c): the one safety arbiter admits proposals into
  *               the plan in a fixed priority and refuses the rest by a

@@ -1,7 +1,7 @@
 /*
  * safety: proposals and the one safety arbiter.
  *
- * Concern planners (bring-up today; scale, upgrade, failover next) never
+ * Concern planners (bring-up, failover, scale, upgrade) never
  * write into the plan the executor runs. Each *proposes*: it opens a
  * proposal (which concern, what effect, which member, why), adds the
  * proposal's actions to the proposals' scratch plan with the ordinary

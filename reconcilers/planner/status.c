@@ -4,7 +4,7 @@
  * one.
  *
  * The new status starts as a copy of the current one, so fields other
- * parts own (failure members, evictLeader, clusterID, other conditions)
+ * parts own (evictLeader, clusterID, other conditions)
  * pass through untouched; this pass replaces only what it observes:
  *   pd: members and leader (from the snapshot, once the members part has
  *       answered: an unreachable PD keeps the last known members, with
@@ -27,9 +27,13 @@
  * tidbcluster_status_encode and are compared as text, so a pass over a
  * settled cluster writes nothing.
  *
- * Phases: Normal when every desired member is there and healthy (PD members
- * healthy, TiKV stores Up, TiDB pods ready), else Scale — the cluster is
- * still moving towards spec.<c>.replicas. Upgrade comes with the upgrader.
+ * Phases: Upgrade while members are out of date (upgrade.c); else Normal
+ * when every desired member is there and healthy (PD members healthy, TiKV
+ * stores Up, TiDB pods ready), else Scale — the cluster is still moving
+ * towards spec.<c>.replicas. Conditions beside Ready: Scaling, Upgrading,
+ * Failover (what the concern does or waits for), Paused, UnsupportedFields;
+ * the failover records (status.tikv.failureStores, status.tidb.failureMembers)
+ * are the failover concern's to add and drop.
  */
 #include "reconcilers/planner/planner_internal.h"
 
