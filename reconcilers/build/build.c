@@ -478,11 +478,24 @@ static bool config_in_place(const struct tidbcluster *cluster, enum tc_component
     return strcmp(tidbcluster_config_update_strategy(cluster, component), "InPlace") == 0;
 }
 
+static bool configmap_name_of(const struct tidbcluster *cluster, enum tc_component component, const char *hash,
+                              char *out, size_t size);
+
+bool build_configmap_identity(const struct tidbcluster *cluster, enum tc_component component, char hash[17],
+                              char *name, size_t size)
+{
+    return build_config_hash(cluster, component, hash) && configmap_name_of(cluster, component, hash, name, size);
+}
+
 bool build_configmap_name(const struct tidbcluster *cluster, enum tc_component component, char *out, size_t size)
 {
     char hash[17];
-    if (!build_config_hash(cluster, component, hash))
-        return false;
+    return build_configmap_identity(cluster, component, hash, out, size);
+}
+
+static bool configmap_name_of(const struct tidbcluster *cluster, enum tc_component component, const char *hash,
+                              char *out, size_t size)
+{
     if (config_in_place(cluster, component))
         return format_into(out, size, "%s-%s", cluster->name, tidbcluster_component_name(component));
     return format_into(out, size, "%s-%s-%.8s", cluster->name, tidbcluster_component_name(component), hash);

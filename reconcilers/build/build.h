@@ -75,6 +75,10 @@ cJSON *build_service_peer(const struct tidbcluster *cluster, enum tc_component c
  * (and the pods roll onto it); "<c>-<component>" under InPlace (PingCAP's
  * default when unset), updated in place: pods read it when they next start. */
 cJSON *build_configmap(const struct tidbcluster *cluster, enum tc_component component);
+/* Both at once (one start script built): the content hash (as
+ * build_config_hash) and the name (as build_configmap_name). */
+bool build_configmap_identity(const struct tidbcluster *cluster, enum tc_component component, char hash[17],
+                              char *name, size_t size);
 /* The name build_configmap gives (same hash). */
 bool build_configmap_name(const struct tidbcluster *cluster, enum tc_component component,
                           char *out, size_t size);

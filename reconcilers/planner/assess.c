@@ -246,6 +246,11 @@ bool planner_assess(struct planning *p)
     if (!member_table_build(p->world, &p->members))
         return false;
     for (int c = 0; c < TC_COMPONENT_COUNT; c++)
+        if (p->cluster->spec.component[c].present &&
+            !build_configmap_identity(p->cluster, (enum tc_component)c, p->config_hash[c], p->configmap_name[c],
+                                      sizeof p->configmap_name[c]))
+            return false;
+    for (int c = 0; c < TC_COMPONENT_COUNT; c++)
         assess_component(p, (enum tc_component)c);
     assess_pd(p);
     assess_gates(p);

@@ -78,7 +78,7 @@ static bool anything_missing(const struct planning *p, enum tc_component compone
         return true;
     if (build_service_name(p->cluster, component, true, name, sizeof name) && !planner_find_service(p->world, name))
         return true;
-    if (build_configmap_name(p->cluster, component, name, sizeof name) && !planner_find_configmap(p->world, name))
+    if (!planner_find_configmap(p->world, p->configmap_name[component]))
         return true;
     if (p->members.missing_beyond[component] > 0)
         return true;
@@ -114,11 +114,7 @@ static bool ensure_services(struct planning *p, enum tc_component component)
 
 static bool ensure_configmap(struct planning *p, enum tc_component component)
 {
-    char name[PLANNER_NAME_MAX];
-    if (!build_configmap_name(p->cluster, component, name, sizeof name)) {
-        p->plan->incomplete = true;
-        return false;
-    }
+    const char *name = p->configmap_name[component];
     const struct kube_configmap *existing = planner_find_configmap(p->world, name);
     if (!existing)
         return create(p, propose(p, EFFECT_CREATE_OBJECT, component, -1, "configmap"), &kube_resource_configmaps,
@@ -126,12 +122,8 @@ static bool ensure_configmap(struct planning *p, enum tc_component component)
     /* configUpdateStrategy InPlace: one ConfigMap under a fixed name, its
      * content replaced when the config changes (pods read it when they
      * next start; none restarts for it). */
-    char hash[17];
+    const char *hash = p->config_hash[component];
     const char *current = object_annotation(&existing->meta, ANNOTATION_CONFIG_HASH);
-    if (!build_config_hash(p->cluster, component, hash)) {
-        p->plan->incomplete = true;
-        return false;
-    }
     if (!current || strcmp(current, hash) == 0)
         return true; /* (no hash: not one we wrote, left alone) */
     cJSON *configmap = build_configmap(p->cluster, component);

@@ -123,6 +123,10 @@ struct planning {
     struct failover_change failover_changes[PLANNER_FAILOVER_CHANGES_MAX];
     size_t failover_change_count;
     int failover_records[TC_COMPONENT_COUNT]; /* records in the status when the pass began */
+    /* The component's ConfigMap as the spec asks for it (assess.c, once
+     * per pass: building the start script is the dear part). */
+    char configmap_name[TC_COMPONENT_COUNT][PLANNER_NAME_MAX];
+    char config_hash[TC_COMPONENT_COUNT][17];
 };
 
 /* ---- common.c: lookups and small helpers ---- */

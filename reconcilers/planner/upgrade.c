@@ -151,9 +151,8 @@ static bool collect_configmaps(struct planning *p)
                 component = c;
         if (component < 0 || !p->component[component].present || configmap->meta.deletion_ms)
             continue;
-        char current[PLANNER_NAME_MAX], prefix[PLANNER_NAME_MAX];
-        if (!build_configmap_name(p->cluster, (enum tc_component)component, current, sizeof current))
-            return planner_out_of_memory(p);
+        char prefix[PLANNER_NAME_MAX];
+        const char *current = p->configmap_name[component];
         planner_format(prefix, sizeof prefix, "%s-%s", p->cluster->name, label);
         const char *name = configmap->meta.name;
         size_t length = strlen(prefix);
