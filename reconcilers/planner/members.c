@@ -128,7 +128,10 @@ static void attach_pods(const struct observed_cluster *world, struct member_tabl
 {
     char wanted_metadata[17], accepted_hashes[BUILD_SPEC_HASH_VERSIONS][17];
     bool have_metadata = build_pod_metadata_hash(world->cluster, component, wanted_metadata);
-    size_t accepted_count = build_pod_spec_hashes_accepted(world->cluster, component, accepted_hashes);
+    /* The current version's hash first; the earlier versions' only when a
+     * pod carries another hash (pods an older operator made). */
+    size_t accepted_count = build_pod_spec_hash(world->cluster, component, accepted_hashes[0]) ? 1 : 0;
+    bool all_versions = false;
     for (size_t i = 0; i < world->pod_count; i++) {
         const struct kube_pod *pod = world->pods[i];
         struct member_row *row = pod ? find_row(table, component,
@@ -146,9 +149,13 @@ static void attach_pods(const struct observed_cluster *world, struct member_tabl
         row->unready_since_ms = row->ready ? 0 : pod->ready_transition_ms;
         row->spec_hash = object_annotation(&pod->meta, ANNOTATION_SPEC_HASH);
         /* No hash (a pod not made by us): nothing to compare, not rolled. */
-        bool accepted = false;
-        for (size_t h = 0; row->spec_hash && h < accepted_count; h++)
-            accepted = accepted || strcmp(row->spec_hash, accepted_hashes[h]) == 0;
+        bool accepted = row->spec_hash && accepted_count > 0 && strcmp(row->spec_hash, accepted_hashes[0]) == 0;
+        if (row->spec_hash && !accepted && !all_versions) {
+            accepted_count = build_pod_spec_hashes_accepted(world->cluster, component, accepted_hashes);
+            all_versions = true;
+        }
+        for (size_t h = 1; row->spec_hash && !accepted && h < accepted_count; h++)
+            accepted = strcmp(row->spec_hash, accepted_hashes[h]) == 0;
         row->out_of_date = row->spec_hash && accepted_count > 0 && !accepted;
         const char *metadata = object_annotation(&pod->meta, ANNOTATION_METADATA_HASH);
         row->metadata_stale = metadata && have_metadata && strcmp(metadata, wanted_metadata) != 0;
