@@ -207,8 +207,8 @@ bool planner_out_of_memory(struct planning *p)
     return false;
 }
 
-bool planner_vtell(struct planning *p, enum concern concern, struct plan *into, bool warning, const char *reason,
-                   const char *format, va_list args)
+static bool planner_vtell(struct planning *p, enum concern concern, struct plan *into, bool warning,
+                          const char *reason, const char *format, va_list args)
 {
     char text[PLANNER_MESSAGE_MAX];
     vsnprintf(text, sizeof text, format, args);

@@ -28,7 +28,6 @@
 #include "reconcilers/planner/plan.h"
 #include "reconcilers/planner/safety.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,8 +172,6 @@ bool planner_out_of_memory(struct planning *p);
  * also the concern's progress text. False on out of memory. */
 bool planner_tell(struct planning *p, enum concern concern, struct plan *into, bool warning, const char *reason,
                   const char *format, ...) __attribute__((format(printf, 6, 7)));
-bool planner_vtell(struct planning *p, enum concern concern, struct plan *into, bool warning, const char *reason,
-                   const char *format, va_list args);
 /* A wait: a note proposal with its Event (and progress) and a look again
  * soon. False on out of memory. */
 bool planner_wait(struct planning *p, enum concern concern, enum tc_component component, bool warning,

@@ -131,15 +131,7 @@ static bool settled(struct harness *h, void *data, char *why, size_t why_size)
 /* The cluster's last Events and its conditions, for a failure's story. */
 static void print_story(struct harness *h)
 {
-    cJSON *events = e2e_list(h, "/api/v1/namespaces/default/events");
-    int count = cJSON_GetArraySize(events);
-    for (int i = count > 30 ? count - 30 : 0; i < count; i++) {
-        const cJSON *event = cJSON_GetArrayItem(events, i);
-        printf("  event %s %s: %s\n", e2e_jpath_str(event, "type") ? e2e_jpath_str(event, "type") : "?",
-               e2e_jpath_str(event, "reason") ? e2e_jpath_str(event, "reason") : "?",
-               e2e_jpath_str(event, "message") ? e2e_jpath_str(event, "message") : "?");
-    }
-    cJSON_Delete(events);
+    e2e_print_events(h, "default", 30);
     char *pods = e2e_object_identities(h, "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Finstance%3Dbasic");
     printf("  pods: %s\n", pods ? pods : "?");
     free(pods);
@@ -153,32 +145,57 @@ static void print_story(struct harness *h)
     cJSON_Delete(tc);
 }
 
-static void lost_node_body(struct harness *h)
+/* The basic example with failover on for `component` (PingCAP's example
+ * turns it off) at `max_failover`, TiKV on `tikv_class` when not NULL,
+ * Ready under an operator started with `options`; the node of `victim`
+ * into `node`. False (a failure recorded) otherwise. */
+static bool bring_up(struct harness *h, const struct operator_options *options, const char *component,
+                     int max_failover, const char *tikv_class, const char *victim, char *node, size_t size)
 {
-    /* The basic example with TiKV on local volumes (a PV per node disk, with
-     * node affinity: the data is where the node is). */
-    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
-    REQUIRE(harness_operator_start(h, NULL) != NULL);
+    if (!harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL) ||
+        !harness_operator_start(h, options)) {
+        test_fail(__FILE__, __LINE__, "cannot start the operator");
+        return false;
+    }
     cJSON *tc = e2e_basic_cluster_object();
-    REQUIRE(tc);
-    cJSON *tikv = (cJSON *)e2e_jpath(tc, "spec.tikv");
-    REQUIRE(tikv);
-    cJSON_AddStringToObject(tikv, "storageClassName", "local-storage");
-    /* The example turns failover off (PingCAP's basic example does); on. */
-    cJSON_DeleteItemFromObjectCaseSensitive(tikv, "maxFailoverCount");
-    cJSON_AddNumberToObject(tikv, "maxFailoverCount", 3);
+    char path[64];
+    snprintf(path, sizeof path, "spec.%s", component);
+    cJSON *part = tc ? (cJSON *)e2e_jpath(tc, path) : NULL;
+    cJSON *tikv = tc ? (cJSON *)e2e_jpath(tc, "spec.tikv") : NULL;
+    if (!part || !tikv) {
+        cJSON_Delete(tc);
+        test_fail(__FILE__, __LINE__, "the example has no spec.%s", component);
+        return false;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(part, "maxFailoverCount");
+    cJSON_AddNumberToObject(part, "maxFailoverCount", max_failover);
+    if (tikv_class)
+        cJSON_AddStringToObject(tikv, "storageClassName", tikv_class);
     char *response = NULL;
-    int status_code = e2e_create_cluster(h, tc, "default", "basic", &response);
+    int status = e2e_create_cluster(h, tc, "default", "basic", &response);
     free(response);
     cJSON_Delete(tc);
-    REQUIRE(status_code == 201);
     char why[512];
-    REQUIRE(harness_wait_ready(h, &harness_basic_cluster, TIMEOUT_MS, why, sizeof why));
-    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tikv-0", NULL);
-    char node[128];
-    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
-    cJSON_Delete(victim);
-    REQUIRE(node[0]);
+    if (status != 201 || !harness_wait_ready(h, &harness_basic_cluster, TIMEOUT_MS, why, sizeof why)) {
+        test_fail(__FILE__, __LINE__, "not Ready (create: HTTP %d): %s", status, status == 201 ? why : "");
+        return false;
+    }
+    char pod_path[128];
+    snprintf(pod_path, sizeof pod_path, "/api/v1/namespaces/default/pods/%s", victim);
+    cJSON *pod = e2e_get(h, pod_path, NULL);
+    snprintf(node, size, "%s", e2e_jpath_str(pod, "spec.nodeName") ? e2e_jpath_str(pod, "spec.nodeName") : "");
+    cJSON_Delete(pod);
+    if (!node[0])
+        test_fail(__FILE__, __LINE__, "%s has no node", victim);
+    return node[0] != '\0';
+}
+
+static void lost_node_body(struct harness *h)
+{
+    /* TiKV on local volumes (a PV per node disk, with node affinity: the
+     * data is where the node is). */
+    char node[128], why[512];
+    REQUIRE(bring_up(h, NULL, "tikv", 3, "local-storage", "basic-tikv-0", node, sizeof node));
     struct watch w = { 0 };
     unsigned long long kept[3];
     for (int i = 0; i < 3; i++) {
@@ -266,27 +283,9 @@ static bool tidb_state(struct harness *h, void *data, char *why, size_t why_size
  * failover never leaves the cluster larger than asked. */
 static void tidb_body(struct harness *h)
 {
-    REQUIRE(harness_apply_file(h, "manifests/crd/pingcap.com_tidbclusters.yaml", NULL));
     struct operator_options options = { .extra = { "--tidb-failover-period=10s" } };
-    REQUIRE(harness_operator_start(h, &options) != NULL);
-    cJSON *tc = e2e_basic_cluster_object();
-    REQUIRE(tc);
-    cJSON *tidb = (cJSON *)e2e_jpath(tc, "spec.tidb");
-    REQUIRE(tidb);
-    cJSON_DeleteItemFromObjectCaseSensitive(tidb, "maxFailoverCount");
-    cJSON_AddNumberToObject(tidb, "maxFailoverCount", 1);
-    char *response = NULL;
-    int status_code = e2e_create_cluster(h, tc, "default", "basic", &response);
-    free(response);
-    cJSON_Delete(tc);
-    REQUIRE(status_code == 201);
-    char why[512];
-    REQUIRE(harness_wait_ready(h, &harness_basic_cluster, TIMEOUT_MS, why, sizeof why));
-    cJSON *victim = e2e_get(h, "/api/v1/namespaces/default/pods/basic-tidb-1", NULL);
-    char node[128];
-    snprintf(node, sizeof node, "%s", e2e_jpath_str(victim, "spec.nodeName") ? e2e_jpath_str(victim, "spec.nodeName") : "");
-    cJSON_Delete(victim);
-    REQUIRE(node[0]);
+    char node[128], why[512];
+    REQUIRE(bring_up(h, &options, "tidb", 1, NULL, "basic-tidb-1", node, sizeof node));
     char path[256];
     snprintf(path, sizeof path, "/world/nodes/%s/fail", node);
     REQUIRE(harness_admin_post(h, path, NULL, NULL) == 200);
@@ -318,15 +317,9 @@ static void tikv_node_lost_for_good_is_replaced(void) { harness_run(lost_node_bo
 static void tidb_replaced_then_forgiven(void)
 {
     char config[600];
-    snprintf(config, sizeof config, "%s/world.json", test_temp_dir());
-    FILE *file = fopen(config, "w");
-    if (!file) {
-        test_fail(__FILE__, __LINE__, "cannot write %s", config);
+    struct sim_options options = { .speed = 1 };
+    if (!e2e_world_config("{\"nodeGraceMs\": 4000, \"heartbeatMs\": 1000}", &options, config, sizeof config))
         return;
-    }
-    fputs("{\"nodeGraceMs\": 4000, \"heartbeatMs\": 1000}\n", file);
-    fclose(file);
-    struct sim_options options = { .speed = 1, .world_config = config };
     harness_run(tidb_body, &options);
 }
 

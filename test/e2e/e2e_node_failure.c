@@ -222,16 +222,9 @@ static void failed_node_is_reported_and_nothing_is_lost(void) { harness_run(node
 static void evicted_pods_wait_for_their_node(void)
 {
     char config[600];
-    snprintf(config, sizeof config, "%s/world.json", test_temp_dir());
-    FILE *file = fopen(config, "w");
-    if (!file) {
-        test_fail(__FILE__, __LINE__, "cannot write %s", config);
-        return;
-    }
-    fputs("{\"taintEvictionMs\": 5000}\n", file);
-    fclose(file);
-    struct sim_options options = { .world_config = config };
-    harness_run(eviction_body, &options);
+    struct sim_options options = { 0 };
+    if (e2e_world_config("{\"taintEvictionMs\": 5000}", &options, config, sizeof config))
+        harness_run(eviction_body, &options);
 }
 
 int main(int argc, char **argv)

@@ -135,20 +135,6 @@ static bool is_scaled(struct harness *h, void *data, char *why, size_t why_size)
     return ok;
 }
 
-/* The cluster's last Events, for a failure's story. */
-static void print_events(struct harness *h)
-{
-    cJSON *events = e2e_list(h, "/api/v1/namespaces/default/events");
-    int count = cJSON_GetArraySize(events), shown = 0;
-    for (int i = count > 40 ? count - 40 : 0; i < count; i++, shown++) {
-        const cJSON *event = cJSON_GetArrayItem(events, i);
-        printf("  event %s %s: %s\n", e2e_jpath_str(event, "type") ? e2e_jpath_str(event, "type") : "?",
-               e2e_jpath_str(event, "reason") ? e2e_jpath_str(event, "reason") : "?",
-               e2e_jpath_str(event, "message") ? e2e_jpath_str(event, "message") : "?");
-    }
-    cJSON_Delete(events);
-}
-
 static bool scale_to(struct harness *h, const char *patch, struct scaled *want)
 {
     int status = e2e_merge_patch(h, TC_PATH, patch);
@@ -160,7 +146,7 @@ static bool scale_to(struct harness *h, const char *patch, struct scaled *want)
     int64_t start = harness_now_ms();
     if (!harness_wait(h, is_scaled, want, TIMEOUT_MS, 200, why, sizeof why)) {
         test_fail(__FILE__, __LINE__, "after %s: %s", patch, why);
-        print_events(h);
+        e2e_print_events(h, "default", 40);
         return false;
     }
     printf("  %s: done after %.1f s (%d observations, regions replicated and a PD leader at each)\n", patch,
@@ -422,7 +408,7 @@ static void cancel_body(struct harness *h)
     char out[1024];
     if (!harness_wait(h, is_scaled, &back, TIMEOUT_MS, 200, out, sizeof out)) {
         test_fail(__FILE__, __LINE__, "not cancelled: %s", out);
-        print_events(h);
+        e2e_print_events(h, "default", 40);
     }
     /* The same store, Up; the same pods; the same claim, not marked. */
     CHECK(store_of(h, "basic-tikv-3") == store);

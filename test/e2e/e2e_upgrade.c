@@ -159,26 +159,13 @@ static bool is_rolled(struct harness *h, void *data, char *why, size_t why_size)
     return ok;
 }
 
-static void print_events(struct harness *h)
-{
-    cJSON *events = e2e_list(h, "/api/v1/namespaces/default/events");
-    int count = cJSON_GetArraySize(events);
-    for (int i = count > 40 ? count - 40 : 0; i < count; i++) {
-        const cJSON *event = cJSON_GetArrayItem(events, i);
-        printf("  event %s %s: %s\n", e2e_jpath_str(event, "type") ? e2e_jpath_str(event, "type") : "?",
-               e2e_jpath_str(event, "reason") ? e2e_jpath_str(event, "reason") : "?",
-               e2e_jpath_str(event, "message") ? e2e_jpath_str(event, "message") : "?");
-    }
-    cJSON_Delete(events);
-}
-
 static bool wait_rolled(struct harness *h, struct roll *roll, const char *what)
 {
     char why[1024];
     int64_t start = harness_now_ms();
     if (!harness_wait(h, is_rolled, roll, TIMEOUT_MS, 200, why, sizeof why)) {
         test_fail(__FILE__, __LINE__, "%s: %s", what, why);
-        print_events(h);
+        e2e_print_events(h, "default", 40);
         return false;
     }
     printf("  %s: rolled after %.1f s real (%.0f s simulated), %d observations: a PD leader, at most %d TiKV store "
@@ -542,15 +529,9 @@ static void in_place_config_and_labels_restart_nothing(void) { harness_run(in_pl
 static void crashing_image_stops_the_roll(void)
 {
     char config[600];
-    snprintf(config, sizeof config, "%s/world.json", test_temp_dir());
-    FILE *file = fopen(config, "w");
-    if (!file) {
-        test_fail(__FILE__, __LINE__, "cannot write %s", config);
+    struct sim_options options = { 0 };
+    if (!e2e_world_config("{\"crashingImages\": [\"pingcap/tikv:" BROKEN "\"]}", &options, config, sizeof config))
         return;
-    }
-    fputs("{\"crashingImages\": [\"pingcap/tikv:" BROKEN "\"]}\n", file);
-    fclose(file);
-    struct sim_options options = { .world_config = config };
     harness_run(crashing_body, &options);
 }
 

@@ -890,6 +890,37 @@ int harness_admin_post(struct harness *h, const char *path, const char *body, ch
     return http_request("POST", url, NULL, NULL, body ? "application/json" : NULL, body, response);
 }
 
+void e2e_print_events(struct harness *h, const char *namespace, int max)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", namespace);
+    cJSON *events = e2e_list(h, path);
+    int count = cJSON_GetArraySize(events);
+    for (int i = count > max ? count - max : 0; i < count; i++) {
+        const cJSON *event = cJSON_GetArrayItem(events, i);
+        printf("  event %s %s: %s\n", e2e_jpath_str(event, "type") ? e2e_jpath_str(event, "type") : "?",
+               e2e_jpath_str(event, "reason") ? e2e_jpath_str(event, "reason") : "?",
+               e2e_jpath_str(event, "message") ? e2e_jpath_str(event, "message") : "?");
+    }
+    cJSON_Delete(events);
+}
+
+bool e2e_world_config(const char *json, struct sim_options *options, char *path, size_t size)
+{
+    snprintf(path, size, "%s/world.json", test_temp_dir());
+    FILE *file = fopen(path, "w");
+    if (!file) {
+        test_fail(__FILE__, __LINE__, "cannot write %s", path);
+        return false;
+    }
+    bool ok = fputs(json, file) >= 0 && fputc('\n', file) != EOF;
+    ok = fclose(file) == 0 && ok;
+    if (!ok)
+        test_fail(__FILE__, __LINE__, "cannot write %s", path);
+    options->world_config = path;
+    return ok;
+}
+
 int harness_admin_delete(struct harness *h, const char *path)
 {
     char url[1024], *response = NULL;

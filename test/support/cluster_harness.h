@@ -171,6 +171,13 @@ bool harness_apply_yaml(struct harness *h, const char *yaml, const char *namespa
 
 /* POST to the admin listener (body may be NULL); returns the status. */
 int harness_admin_post(struct harness *h, const char *path, const char *body, char **response);
+/* Prints the last `max` Events of `namespace` ("  event TYPE REASON: message"),
+ * for a failed case's story. */
+void e2e_print_events(struct harness *h, const char *namespace, int max);
+/* Writes `json` as a world config file in the case's temp dir and points
+ * `options->world_config` at it (`path` holds the name); false (a test
+ * failure recorded) when it cannot be written. */
+bool e2e_world_config(const char *json, struct sim_options *options, char *path, size_t size);
 /* DELETE on the admin listener (e.g. /world/nodes/N: the node is gone); the status. */
 int harness_admin_delete(struct harness *h, const char *path);
 /* GET through kubesim's proxy, e.g. "http://basic-pd.default:2379/pd/api/v1/members". */

@@ -105,6 +105,15 @@ void planner_world_remove_pod(struct planner_world *w, const char *name);
 /* The message of the plan's first Event with `reason`, or NULL. */
 const char *planner_world_event(const struct planner_world *w, const char *reason);
 
+/* Checks that the plan of world `w` reads `expected` (planner_world_describe;
+ * the including test has test/support/test.h). */
+#define PLANNER_WORLD_CHECK_PLAN(w, expected)                                                     \
+    do {                                                                                          \
+        char *plan_text_ = planner_world_describe(&(w)->plan);                                    \
+        CHECK_STR(plan_text_, expected);                                                          \
+        free(plan_text_);                                                                         \
+    } while (0)
+
 /* Runs the planner into w->plan (freed and re-initialised first). */
 bool planner_world_run(struct planner_world *w);
 /* "create pods basic-pd-0; event Normal Created; ..." (malloc'd; NULL on

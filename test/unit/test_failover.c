@@ -53,12 +53,7 @@ static char *plan_text(void)
     return planner_world_describe(&W.plan);
 }
 
-#define CHECK_PLAN(expected)                                                                       \
-    do {                                                                                           \
-        char *d_ = plan_text();                                                                    \
-        CHECK_STR(d_, expected);                                                                   \
-        free(d_);                                                                                  \
-    } while (0)
+#define CHECK_PLAN(expected) PLANNER_WORLD_CHECK_PLAN(&W, expected)
 
 static const char *event(const char *reason)
 {

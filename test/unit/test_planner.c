@@ -21,12 +21,7 @@
 
 static struct planner_world F;
 
-#define CHECK_PLAN(expected)                                                                       \
-    do {                                                                                           \
-        char *d_ = planner_world_describe(&F.plan);                                                              \
-        CHECK_STR(d_, expected);                                                                   \
-        free(d_);                                                                                  \
-    } while (0)
+#define CHECK_PLAN(expected) PLANNER_WORLD_CHECK_PLAN(&F, expected)
 
 /* The message of the n-th event (0-based) of the plan, or NULL. */
 static const char *event_message(size_t n)
